@@ -1,0 +1,66 @@
+"""`python -m cookbook run`: the gallery with everything it needs (`make run`).
+
+One process tree: a private Redis (unless REDIS_URL names one), a Celery
+worker for each example that has a make_celery.py, and the gallery on
+http://127.0.0.1:5000. Ctrl-C stops all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import sys
+
+from werkzeug.serving import run_simple
+
+from . import catalogue
+from . import services
+from .gallery import create_gallery
+
+
+def run(host: str, port: int) -> None:
+    with contextlib.ExitStack() as stack:
+        # A fresh secret for each run: the gallery is for trying things out.
+        os.environ.setdefault("FLASK_SECRET_KEY", secrets.token_hex())
+        if "REDIS_URL" not in os.environ:
+            redis_server = stack.enter_context(services.RedisServer())
+            os.environ["REDIS_URL"] = redis_server.url(0)
+            print(f" * Redis on {os.environ['REDIS_URL']}", flush=True)
+        for example in catalogue.discover():
+            if example.has_celery_worker:
+                worker = services.CeleryWorker(
+                    f"{example.module}.make_celery",
+                    broker_url=os.environ["REDIS_URL"],
+                    log_level="info",
+                )
+                stack.enter_context(worker)
+                print(f" * Celery worker for examples/{example.folder}", flush=True)
+        gallery = create_gallery()
+        print(f" * The gallery: http://{host}:{port}/", flush=True)
+        run_simple(host, port, gallery, threaded=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cookbook")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="serve the gallery of every example")
+    run_parser.add_argument("--host", default="127.0.0.1")
+    run_parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the servers started here are stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        run(args.host, args.port)
+    except KeyboardInterrupt:
+        pass
+    except services.ServiceUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

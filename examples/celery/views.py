@@ -1,0 +1,100 @@
+"""Start tasks without waiting for them, and poll for how they are doing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from celery import Task
+from flask import abort
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from . import tasks
+
+bp = Blueprint("tasks", __name__)
+
+QUEUED = "QUEUED"
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("celery/index.html")
+
+
+def enqueue(task: Task[Any, Any], *args: object) -> ResponseReturnValue:
+    """Send `task` to the worker and answer 202 with the URL to poll."""
+    task_id = str(uuid.uuid4())
+    # Celery reports an id it has never seen as PENDING, the same as a task
+    # still waiting in the queue. Recording QUEUED first lets the poll route
+    # tell "waiting" from "no such task" (404).
+    task.backend.store_result(task_id, None, QUEUED)
+    task.apply_async(args, task_id=task_id)
+    status_url = url_for("tasks.status", task_id=task_id)
+    return {"task_id": task_id, "status_url": status_url}, 202, {"Location": status_url}
+
+
+def form_int(name: str, low: int, high: int) -> int:
+    """An integer form field within [low, high], or a 400 that says what is wrong."""
+    value = request.form.get(name, type=int)
+    if value is None or not low <= value <= high:
+        abort(400, f"'{name}' must be a whole number from {low} to {high}.")
+    return value
+
+
+@bp.post("/tasks/add")
+def start_add() -> ResponseReturnValue:
+    limit = 10**12
+    return enqueue(
+        tasks.add, form_int("a", -limit, limit), form_int("b", -limit, limit)
+    )
+
+
+@bp.post("/tasks/divide")
+def start_divide() -> ResponseReturnValue:
+    limit = 10**12
+    return enqueue(
+        tasks.divide, form_int("a", -limit, limit), form_int("b", -limit, limit)
+    )
+
+
+@bp.post("/tasks/sleep")
+def start_sleep() -> ResponseReturnValue:
+    return enqueue(tasks.sleep, form_int("seconds", 1, 30))
+
+
+@bp.post("/tasks/process")
+def start_process() -> ResponseReturnValue:
+    return enqueue(tasks.process, form_int("total", 1, 100))
+
+
+@bp.get("/tasks/<task_id>")
+def status(task_id: str) -> ResponseReturnValue:
+    """The task's state; its result, error or progress once there is one."""
+    try:
+        uuid.UUID(task_id)
+    except ValueError:
+        abort(404, "No such task.")
+    result = current_app.extensions["celery"].AsyncResult(task_id)
+    state = result.state
+    if state == "PENDING":  # never queued here, or its record has expired
+        abort(404, "No such task.")
+    body: dict[str, object] = {
+        "task_id": task_id,
+        "state": state,
+        "ready": result.ready(),
+        "successful": result.successful(),
+    }
+    if state == tasks.PROGRESS:
+        body["progress"] = result.info
+    elif result.failed():
+        # Name the error without leaking the worker's traceback.
+        error = result.result
+        body["error"] = f"{type(error).__name__}: {error}"
+    elif result.successful():
+        body["result"] = result.result
+    return body

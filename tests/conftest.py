@@ -1,0 +1,85 @@
+"""Fixtures shared by every test module.
+
+Each test gets a fresh temporary instance folder (so no test writes into the
+repository); real servers are session-scoped, on free loopback ports, and
+always stopped. Locally, a server that cannot be found skips its tests with a
+reason that says what to install; under CI=true it fails them instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from flask import Flask
+
+from cookbook import services
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; under CI a missing server is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: every service must be there)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def instance_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every Flask app created during the test at its own instance folder.
+
+    The examples keep their data (SQLite files, uploads) in the instance
+    folder, as a real project would; here that folder is temporary.
+    """
+    path = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_flask_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own FLASK_* variables must not change what tests see."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+
+
+class ExternalRedis:
+    """The Redis server named by REDIS_URL: every test uses it as it is."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def new_database(self) -> str:
+        return self._url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[services.RedisServer | ExternalRedis]:
+    """REDIS_URL's server if set, else a private redis-server for this run."""
+    if url := os.environ.get("REDIS_URL"):
+        yield ExternalRedis(url)
+        return
+    try:
+        server = services.RedisServer(databases=1024)
+        server.__enter__()
+    except services.ServiceUnavailable as error:
+        unavailable(str(error))
+    try:
+        yield server
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def redis_url(
+    redis_server: services.RedisServer | ExternalRedis, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """An empty Redis database for this test, exported as REDIS_URL."""
+    url = redis_server.new_database()
+    monkeypatch.setenv("REDIS_URL", url)
+    return url

@@ -1,0 +1,448 @@
+"""Tests for examples/app_factory: one factory, many independent apps."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from flask import Flask
+from flask.cli import cli
+from flask.cli import ScriptInfo
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import TestResponse
+
+from examples.app_factory import create_app
+from examples.app_factory.models import Bookmark
+from examples.app_factory.models import db
+
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "bookmarks.example.org",
+    "X-Forwarded-Prefix": "/shelf",
+}
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app(TEST_CONFIG)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def flask_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo what the `flask` command changes in the process it runs in."""
+    monkeypatch.setattr(sys, "path", list(sys.path))  # it adds the app's folder
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # it sets this for good
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")  # no developer's .env file
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+
+
+def stored(app: Flask) -> list[tuple[str, str]]:
+    with app.app_context():
+        rows = db.session.scalars(db.select(Bookmark).order_by(Bookmark.id))
+        return [(row.url, row.title) for row in rows]
+
+
+def titles(html: str) -> list[str]:
+    """The bookmark titles listed on a page, top to bottom."""
+    return [
+        a.get_text() for a in BeautifulSoup(html, "html.parser").select("#bookmarks a")
+    ]
+
+
+def add(client: FlaskClient, url: str, title: str) -> TestResponse:
+    return client.post("/add", data={"url": url, "title": title})
+
+
+# Configuration: each source overrides the ones before it.
+
+
+@pytest.mark.parametrize(
+    ("instance_file", "env", "test_value", "expected"),
+    [
+        (False, False, None, "Bookmarks"),
+        (True, False, None, "from config.py"),
+        (False, True, None, "from env"),
+        (True, True, None, "from env"),
+        (True, True, "from test_config", "from test_config"),
+        (False, False, "from test_config", "from test_config"),
+    ],
+    ids=["default", "instance", "env", "env-over-instance", "test-over-all", "test"],
+)
+def test_config_precedence(
+    instance_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    instance_file: bool,
+    env: bool,
+    test_value: str | None,
+    expected: str,
+) -> None:
+    if instance_file:
+        instance_path.mkdir()
+        (instance_path / "config.py").write_text('SITE_NAME = "from config.py"\n')
+    if env:
+        monkeypatch.setenv("FLASK_SITE_NAME", "from env")
+    config: dict[str, Any] = dict(TEST_CONFIG)
+    if test_value is not None:
+        config["SITE_NAME"] = test_value
+
+    app = create_app(config)
+
+    assert app.instance_path == str(instance_path)
+    assert app.config["SITE_NAME"] == expected
+    assert f"<title>Saved links · {expected}</title>" in app.test_client().get("/").text
+
+
+def test_env_values_are_parsed_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLASK_BOOKMARKS_PER_PAGE", "3")
+    assert create_app(TEST_CONFIG).config["BOOKMARKS_PER_PAGE"] == 3
+
+
+def test_database_defaults_to_the_instance_folder(
+    client: FlaskClient, instance_path: Path
+) -> None:
+    add(client, "https://flask.palletsprojects.com/", "Flask")
+    assert (instance_path / "bookmarks.sqlite").is_file()
+
+
+# The secret key: a development one only in debug or testing.
+
+
+def test_refuses_to_start_without_a_secret_key() -> None:
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app()
+
+
+def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    assert create_app().config["SECRET_KEY"] == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [({"TESTING": True}, {}), ({}, {"FLASK_DEBUG": "1"})],
+    ids=["testing", "debug"],
+)
+def test_development_secret_only_in_debug_or_testing(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, Any], env: dict[str, str]
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert create_app(config).config["SECRET_KEY"] == "dev"
+
+
+# Views read the config of the app handling the request, through current_app.
+
+
+def test_site_name_comes_from_current_app_config() -> None:
+    client = create_app({**TEST_CONFIG, "SITE_NAME": "Reading list"}).test_client()
+
+    page = client.get("/")
+    about = client.get("/api/about")
+
+    assert '<a class="site-name" href="/">Reading list</a>' in page.text
+    assert about.json is not None
+    assert about.json["site_name"] == "Reading list"
+
+
+@pytest.mark.parametrize(("per_page", "pages"), [(2, 3), (5, 1)])
+def test_page_size_comes_from_current_app_config(per_page: int, pages: int) -> None:
+    app = create_app({**TEST_CONFIG, "BOOKMARKS_PER_PAGE": per_page})
+    client = app.test_client()
+    for n in range(5):
+        add(client, f"https://example.com/{n}", f"Link {n}")
+
+    first = client.get("/")
+
+    assert titles(first.text) == [f"Link {n}" for n in range(4, 4 - per_page, -1)]
+    if pages > 1:
+        assert f"Page 1 of {pages}" in first.text
+        last = client.get(f"/?page={pages}")
+        assert titles(last.text)[-1] == "Link 0"
+        assert len(titles(last.text)) == 5 - per_page * (pages - 1)
+
+
+# One extension object, many apps.
+
+
+def test_one_module_level_db_is_bound_to_every_app(tmp_path: Path) -> None:
+    apps = [
+        create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        for path in (tmp_path / "a.sqlite", tmp_path / "b.sqlite")
+    ]
+
+    assert all(app.extensions["sqlalchemy"] is db for app in apps)
+    engines = []
+    for app in apps:
+        with app.app_context():
+            engines.append(db.engine)
+    assert engines[0] is not engines[1]
+    assert [engine.url.database for engine in engines] == [
+        str(tmp_path / "a.sqlite"),
+        str(tmp_path / "b.sqlite"),
+    ]
+
+
+def test_two_apps_in_one_process_stay_isolated(tmp_path: Path) -> None:
+    first = create_app(
+        {
+            **TEST_CONFIG,
+            "SITE_NAME": "First",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'first.sqlite'}",
+        }
+    )
+    second = create_app(
+        {
+            **TEST_CONFIG,
+            "SITE_NAME": "Second",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'second.sqlite'}",
+        }
+    )
+    first_client = first.test_client()
+    second_client = second.test_client()
+
+    add(first_client, "https://example.com/only-in-first", "Only in first")
+
+    assert stored(first) == [("https://example.com/only-in-first", "Only in first")]
+    assert stored(second) == []
+    assert "Only in first" in first_client.get("/").text
+    second_page = second_client.get("/").text
+    assert "Only in first" not in second_page
+    assert "No bookmarks yet." in second_page
+    assert "Second" in second_page
+    assert "First" not in second_page
+
+
+# Adding and listing bookmarks.
+
+
+def test_empty_list(client: FlaskClient) -> None:
+    assert "No bookmarks yet." in client.get("/").text
+
+
+def test_add_stores_redirects_and_flashes(app: Flask, client: FlaskClient) -> None:
+    response = add(client, "  https://flask.palletsprojects.com/  ", "  Flask  ")
+
+    assert response.status_code == 302
+    assert response.location == "/"
+    assert stored(app) == [("https://flask.palletsprojects.com/", "Flask")]
+    page = client.get("/").text
+    assert "Saved “Flask”." in page
+    assert '<a href="https://flask.palletsprojects.com/"' in page
+
+
+def test_list_is_newest_first(client: FlaskClient) -> None:
+    add(client, "https://example.com/old", "Older one")
+    add(client, "https://example.com/new", "Newer one")
+
+    assert titles(client.get("/").text) == ["Newer one", "Older one"]
+
+
+def test_titles_are_escaped(app: Flask, client: FlaskClient) -> None:
+    add(client, "https://example.com/", "<script>alert(1)</script>")
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/").text
+    assert stored(app) == [("https://example.com/", "<script>alert(1)</script>")]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"url": "javascript:alert(1)", "title": "XSS"}, "http(s)://"),
+        ({"url": "ftp://example.com/file", "title": "FTP"}, "http(s)://"),
+        ({"url": "example.com", "title": "No scheme"}, "http(s)://"),
+        ({"url": "https://", "title": "No host"}, "http(s)://"),
+        ({"url": "http://[::1", "title": "Broken IPv6"}, "http(s)://"),
+        ({"url": "https://exa mple.com/", "title": "Space"}, "http(s)://"),
+        ({"url": "https://example.com/" + "a" * 2000, "title": "Long"}, "http(s)://"),
+        ({"url": "https://example.com/", "title": ""}, "1 to 200"),
+        ({"url": "https://example.com/", "title": "   "}, "1 to 200"),
+        ({"url": "https://example.com/", "title": "x" * 201}, "1 to 200"),
+        ({"url": "https://example.com/", "title": "bell\x07"}, "1 to 200"),
+        ({"title": "Missing URL"}, "http(s)://"),
+        ({}, "1 to 200"),
+    ],
+)
+def test_bad_input_is_a_400_and_stores_nothing(
+    app: Flask, client: FlaskClient, data: dict[str, str], message: str
+) -> None:
+    response = client.post("/add", data=data)
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert '<form method="post" action="/add">' in response.text
+    assert stored(app) == []
+
+
+def test_bad_input_keeps_what_was_typed(client: FlaskClient) -> None:
+    response = add(client, "ftp://example.com/", "Keep me")
+
+    assert 'value="ftp://example.com/"' in response.text
+    assert 'value="Keep me"' in response.text
+
+
+def test_the_form_carries_a_csrf_token() -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+
+    assert 'name="csrf_token" value="' in client.get("/").text
+    response = add(client, "https://example.com/", "No token")
+    assert response.status_code == 400
+    assert "CSRF" in response.text
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize(
+    "query", ["?page=abc", "?page=0", "?page=-1", "?page=2", "?page=" + "9" * 30]
+)
+def test_bad_page_number_is_a_404_page(client: FlaskClient, query: str) -> None:
+    add(client, "https://example.com/", "Only one")
+
+    response = client.get(f"/{query}")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<h1>404 Not Found</h1>" in response.text
+
+
+def test_unknown_page_is_an_html_404(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert 'href="/">Back to the bookmarks' in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("POST", "/api/about", 405), ("GET", "/api/no-such-thing", 404)],
+)
+def test_api_errors_are_json(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    response = client.open(path, method=method)
+
+    assert response.status_code == status
+    assert response.json is not None
+    assert set(response.json) == {"error", "message"}
+
+
+# Links work under a mount prefix.
+
+
+def test_links_carry_the_mount_prefix(client: FlaskClient) -> None:
+    page = client.get("/", base_url="http://localhost/app_factory/").text
+
+    assert 'action="/app_factory/add"' in page
+    assert 'href="/app_factory/static/bookmarks.css"' in page
+    assert 'href="/app_factory/api/about"' in page
+
+
+# The factory argument, from the command line, and the middleware it adds.
+
+
+APP_CALL = "examples.app_factory:create_app(trusted_proxies=1)"
+
+
+@pytest.mark.usefixtures("flask_command")
+def test_factory_argument_from_flask_app_option() -> None:
+    # ScriptInfo is what `flask --app ...` uses: it parses the call's literal
+    # arguments and calls the factory with them.
+    app = ScriptInfo(app_import_path=APP_CALL).load_app()
+
+    assert isinstance(app.wsgi_app, ProxyFix)
+    about = app.test_client().get("/api/about", headers=FORWARDED).json
+    assert about is not None
+    assert about["client_addr"] == "203.0.113.7"
+
+
+@pytest.mark.usefixtures("flask_command")
+def test_flask_command_accepts_the_factory_call() -> None:
+    # The real `flask` command group, run in this process.
+    result = CliRunner().invoke(cli, ["--app", APP_CALL, "routes"])
+
+    assert result.exit_code == 0, result.output
+    assert "about.index" in result.output
+    assert "/api/about" in result.output
+
+
+@pytest.mark.parametrize(
+    "forwarded_for",
+    # The proxy appends the address it saw; with one trusted hop only that last
+    # entry counts, so what a client wrote there itself is ignored.
+    ["203.0.113.7", "198.51.100.66, 203.0.113.7"],
+)
+def test_proxy_headers_are_trusted_behind_a_proxy(forwarded_for: str) -> None:
+    client = create_app(TEST_CONFIG, trusted_proxies=1).test_client()
+
+    about = client.get(
+        "/api/about",
+        headers={**FORWARDED, "X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    ).json
+
+    assert about == {
+        "site_name": "Bookmarks",
+        "client_addr": "203.0.113.7",
+        "scheme": "https",
+        "host": "bookmarks.example.org",
+        "url": "https://bookmarks.example.org/shelf/api/about",
+    }
+
+
+def test_forwarded_prefix_reaches_url_for() -> None:
+    client = create_app(TEST_CONFIG, trusted_proxies=1).test_client()
+
+    page = client.get("/", headers=FORWARDED).text
+    response = client.post(
+        "/add",
+        data={"url": "https://example.com/", "title": "Behind a proxy"},
+        headers=FORWARDED,
+    )
+
+    assert 'action="/shelf/add"' in page
+    assert 'href="/shelf/static/bookmarks.css"' in page
+    # The redirect after saving goes back through the proxy, under its prefix.
+    assert response.location == "/shelf/"
+
+
+def test_proxy_headers_are_ignored_without_a_proxy(client: FlaskClient) -> None:
+    about = client.get(
+        "/api/about", headers=FORWARDED, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+    ).json
+
+    assert about == {
+        "site_name": "Bookmarks",
+        "client_addr": "10.0.0.2",
+        "scheme": "http",
+        "host": "localhost",
+        "url": "http://localhost/api/about",
+    }
+    assert 'action="/add"' in client.get("/", headers=FORWARDED).text
+
+
+@pytest.mark.usefixtures("flask_command")
+def test_flask_routes_lists_the_blueprints(runner: FlaskCliRunner) -> None:
+    # The blueprints are registered inside the factory, so every app has them.
+    result = runner.invoke(cli, ["routes"])
+
+    assert result.exit_code == 0, result.output
+    for endpoint in ("bookmarks.index", "bookmarks.add", "about.index"):
+        assert endpoint in result.output

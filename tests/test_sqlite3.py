@@ -1,0 +1,399 @@
+"""Using SQLite 3 with Flask: the connection helpers, the notes CRUD, concurrency."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+from werkzeug.serving import make_server
+
+from examples.sqlite3 import create_app
+from examples.sqlite3.db import get_db
+from examples.sqlite3.db import query_db
+
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app(TEST_CONFIG)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def stored_notes(app: Flask) -> list[tuple[int, str, str]]:
+    with app.app_context():
+        rows = query_db("SELECT id, title, body FROM note ORDER BY id")
+        return [tuple(row) for row in rows]
+
+
+def add_note(app: Flask, title: str, body: str = "") -> int:
+    with app.app_context():
+        db = get_db()
+        with db:
+            cursor = db.execute(
+                "INSERT INTO note (title, body) VALUES (?, ?)", (title, body)
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+# --- The connection helpers -------------------------------------------------
+
+
+def test_connection_is_reused_within_a_context_and_closed_after_teardown(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        db = get_db()
+        assert get_db() is db
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        db.execute("SELECT 1")
+    with app.app_context():
+        assert get_db() is not db
+
+
+def test_database_file_is_in_the_instance_folder(
+    app: Flask, instance_path: Path
+) -> None:
+    assert app.instance_path == str(instance_path)
+    assert app.config["DATABASE"] == os.path.join(instance_path, "notes.sqlite")
+    # Created with its tables by create_app(): no init step needed.
+    assert (instance_path / "notes.sqlite").is_file()
+    assert stored_notes(app) == []
+
+
+def test_connections_use_wal_a_busy_timeout_and_foreign_keys(app: Flask) -> None:
+    with app.app_context():
+        settings = {
+            name: get_db().execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "busy_timeout", "foreign_keys")
+        }
+    assert settings == {
+        "journal_mode": "wal",
+        "busy_timeout": 10_000,
+        "foreign_keys": 1,
+    }
+
+
+def test_query_db_returns_all_rows_or_one_row_or_none(app: Flask) -> None:
+    first = add_note(app, "First")
+    add_note(app, "Second")
+    with app.app_context():
+        rows = query_db("SELECT title FROM note ORDER BY id")
+        assert [row["title"] for row in rows] == ["First", "Second"]
+        row = query_db("SELECT title FROM note WHERE id = ?", (first,), one=True)
+        assert row is not None
+        assert row["title"] == "First"
+        assert query_db("SELECT * FROM note WHERE id = ?", (999,), one=True) is None
+        assert query_db("SELECT * FROM note WHERE title = ?", ("none",)) == []
+
+
+def test_query_db_binds_values_instead_of_running_them(app: Flask) -> None:
+    add_note(app, "'); DROP TABLE note; --")
+    with app.app_context():
+        row = query_db(
+            "SELECT title FROM note WHERE title = ?",
+            ("'); DROP TABLE note; --",),
+            one=True,
+        )
+    assert row is not None  # stored and found as plain text
+    assert len(stored_notes(app)) == 1  # and the table is still there
+
+
+def test_restarting_the_app_keeps_the_notes(app: Flask) -> None:
+    add_note(app, "Still here")
+    assert [title for _, title, _ in stored_notes(create_app(TEST_CONFIG))] == [
+        "Still here"
+    ]
+
+
+def test_init_db_command_wipes_the_notes(app: Flask, runner: FlaskCliRunner) -> None:
+    add_note(app, "Doomed")
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Wiped" in result.output
+    assert app.config["DATABASE"] in result.output
+    assert stored_notes(app) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("", "body"),
+        ("x" * 201, ""),
+        ("ok", "x" * 10_001),
+    ],
+)
+def test_the_database_itself_refuses_a_bad_row(
+    app: Flask, title: str, body: str
+) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        add_note(app, title, body)
+    assert stored_notes(app) == []
+
+
+# --- The notes pages --------------------------------------------------------
+
+
+def test_index_lists_notes_newest_first(app: Flask, client: FlaskClient) -> None:
+    add_note(app, "Older")
+    add_note(app, "Newer")
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("Newer") < page.index("Older")
+
+
+def test_index_says_when_there_are_no_notes(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No notes yet" in response.get_data(as_text=True)
+
+
+def test_create_stores_the_note_and_redirects_to_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/new", data={"title": "  Shopping  ", "body": "Eggs"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/1"
+    assert stored_notes(app) == [(1, "Shopping", "Eggs")]  # title stripped
+    page = client.get("/1").get_data(as_text=True)
+    assert "Created “Shopping”." in page  # the flashed confirmation
+    assert "Eggs" in page
+
+
+def test_create_counts_a_browsers_crlf_line_break_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/new", data={"title": "t", "body": "a\r\n" * 5000})
+    assert response.status_code == 303
+    assert stored_notes(app) == [(1, "t", "a\n" * 5000)]
+
+
+def test_show_escapes_the_note(app: Flask, client: FlaskClient) -> None:
+    note_id = add_note(app, "<script>alert(1)</script>")
+    page = client.get(f"/{note_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_edit_form_is_filled_in_and_saving_updates_the_row(
+    app: Flask, client: FlaskClient
+) -> None:
+    note_id = add_note(app, "Draft", "old text")
+    form = client.get(f"/{note_id}/edit").get_data(as_text=True)
+    assert 'value="Draft"' in form
+    assert "old text</textarea>" in form
+    response = client.post(
+        f"/{note_id}/edit", data={"title": "Final", "body": "new text"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/{note_id}"
+    assert stored_notes(app) == [(note_id, "Final", "new text")]
+    assert "Saved “Final”." in client.get(f"/{note_id}").get_data(as_text=True)
+
+
+def test_delete_removes_the_row_and_returns_to_the_list(
+    app: Flask, client: FlaskClient
+) -> None:
+    keep = add_note(app, "Keep")
+    drop = add_note(app, "Drop")
+    response = client.post(f"/{drop}/delete")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert stored_notes(app) == [(keep, "Keep", "")]
+    assert "Deleted “Drop”." in client.get("/").get_data(as_text=True)
+
+
+def test_delete_is_post_only(app: Flask, client: FlaskClient) -> None:
+    note_id = add_note(app, "Safe")
+    response = client.get(f"/{note_id}/delete")
+    assert response.status_code == 405
+    assert "Method Not Allowed" in response.get_data(as_text=True)
+    assert len(stored_notes(app)) == 1
+
+
+BAD_FORMS = [
+    pytest.param({"body": "no title"}, "Give the note a title.", id="title-missing"),
+    pytest.param({"title": "", "body": ""}, "Give the note a title.", id="title-empty"),
+    pytest.param(
+        {"title": " \t\n ", "body": ""}, "Give the note a title.", id="title-blank"
+    ),
+    pytest.param(
+        {"title": "x" * 201, "body": ""},
+        "Keep the title to 200 characters",
+        id="title-too-long",
+    ),
+    pytest.param({"title": "t"}, "The form sent no body field.", id="body-missing"),
+    pytest.param(
+        {"title": "t", "body": "x" * 10_001},
+        "Keep the body to 10,000 characters",
+        id="body-too-long",
+    ),
+    pytest.param(
+        {"title": "a\x00b", "body": ""}, "must not contain NUL", id="title-nul"
+    ),
+]
+
+
+@pytest.mark.parametrize(("form", "message"), BAD_FORMS)
+def test_create_rejects_bad_input_with_400_and_stores_nothing(
+    app: Flask, client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    response = client.post("/new", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert '<form method="post"' in page  # the form again, to correct
+    assert stored_notes(app) == []
+
+
+@pytest.mark.parametrize(("form", "message"), BAD_FORMS)
+def test_edit_rejects_bad_input_with_400_and_changes_nothing(
+    app: Flask, client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    note_id = add_note(app, "Original", "text")
+    response = client.post(f"/{note_id}/edit", data=form)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert stored_notes(app) == [(note_id, "Original", "text")]
+
+
+def test_title_at_the_limit_is_accepted(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/new", data={"title": "é" * 200, "body": "x" * 10_000})
+    assert response.status_code == 303
+    assert len(stored_notes(app)) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/999"),
+        ("GET", "/999/edit"),
+        ("POST", "/999/edit"),
+        ("POST", "/999/delete"),
+        ("GET", "/abc"),  # not an int: no route matches
+        ("GET", "/-1"),
+    ],
+)
+def test_unknown_note_is_a_404_page(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    response = client.open(path, method=method, data={"title": "t", "body": ""})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "404 Not Found" in response.get_data(as_text=True)
+
+
+def test_links_and_redirects_work_under_a_mount_prefix(
+    app: Flask, client: FlaskClient
+) -> None:
+    base = "http://localhost/notes-app/"
+    response = client.post("/new", data={"title": "Mounted", "body": ""}, base_url=base)
+    assert response.headers["Location"] == "/notes-app/1"
+    page = client.get("/1", base_url=base).get_data(as_text=True)
+    assert 'href="/notes-app/static/notes.css"' in page
+    assert 'action="/notes-app/1/delete"' in page
+    assert 'href="/notes-app/1/edit"' in page
+
+
+# --- CSRF ---------------------------------------------------------------------
+
+
+def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+
+    response = client.post("/new", data={"title": "Forged", "body": ""})
+    assert response.status_code == 400
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert stored_notes(app) == []
+
+    form = client.get("/new").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert match is not None
+    response = client.post(
+        "/new", data={"title": "Real", "body": "", "csrf_token": match[1]}
+    )
+    assert response.status_code == 303
+    assert [title for _, title, _ in stored_notes(app)] == ["Real"]
+
+
+# --- Concurrency --------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app behind a real threaded WSGI server: one thread per request."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
+    writers, notes_each = 8, 25
+
+    def write(writer: int) -> list[int]:
+        statuses = []
+        for n in range(notes_each):
+            connection = http.client.HTTPConnection(live_server, timeout=30)
+            try:
+                connection.request(
+                    "POST",
+                    "/new",
+                    body=urlencode({"title": f"w{writer}-{n}", "body": "x" * 100}),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                response = connection.getresponse()
+                response.read()
+                statuses.append(response.status)
+            finally:
+                connection.close()
+        return statuses
+
+    with ThreadPoolExecutor(writers) as pool:
+        statuses = [s for result in pool.map(write, range(writers)) for s in result]
+
+    assert statuses == [303] * writers * notes_each  # no 500 "database is locked"
+    titles = {title for _, title, _ in stored_notes(app)}
+    assert len(titles) == writers * notes_each
+    assert titles == {f"w{w}-{n}" for w in range(writers) for n in range(notes_each)}
+
+
+# --- Configuration ------------------------------------------------------------
+
+
+def test_refuses_to_start_without_a_secret_key_outside_debug_and_testing() -> None:
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app()
+
+
+def test_secret_key_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    assert create_app().secret_key == "from-env"
