@@ -47,7 +47,7 @@ def create_app(
                 "Set a secret key: export FLASK_SECRET_KEY=$(python -c "
                 "'import secrets; print(secrets.token_hex())'), or run with --debug."
             )
-        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - development only, never deployed
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - development only
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from celery import states
 from celery import Task
 from flask import abort
 from flask import Blueprint
@@ -79,22 +80,23 @@ def status(task_id: str) -> ResponseReturnValue:
         uuid.UUID(task_id)
     except ValueError:
         abort(404, "No such task.")
-    result = current_app.extensions["celery"].AsyncResult(task_id)
-    state = result.state
-    if state == "PENDING":  # never queued here, or its record has expired
+    # One read of the stored record: state and value from the same moment, so
+    # a task that finishes during this request cannot answer half of each.
+    meta = current_app.extensions["celery"].backend.get_task_meta(task_id)
+    state, value = meta["status"], meta["result"]
+    if state == states.PENDING:  # never queued here, or its record has expired
         abort(404, "No such task.")
     body: dict[str, object] = {
         "task_id": task_id,
         "state": state,
-        "ready": result.ready(),
-        "successful": result.successful(),
+        "ready": state in states.READY_STATES,
+        "successful": state == states.SUCCESS,
     }
     if state == tasks.PROGRESS:
-        body["progress"] = result.info
-    elif result.failed():
+        body["progress"] = value
+    elif state in states.EXCEPTION_STATES:
         # Name the error without leaking the worker's traceback.
-        error = result.result
-        body["error"] = f"{type(error).__name__}: {error}"
-    elif result.successful():
-        body["result"] = result.result
+        body["error"] = f"{type(value).__name__}: {value}"
+    elif state == states.SUCCESS:
+        body["result"] = value
     return body

@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 "Set a secret key: export FLASK_SECRET_KEY=$(python -c "
                 "'import secrets; print(secrets.token_hex())'), or run with --debug."
             )
-        app.config["SECRET_KEY"] = "dev"  # noqa: S105 (development only)
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - development only
 
     os.makedirs(app.instance_path, exist_ok=True)
     csrf.init_app(app)
