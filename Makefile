@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest bench sync clean
+.PHONY: run test lint typecheck pytest sync clean
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -29,9 +29,6 @@ typecheck: sync
 
 pytest: sync
 	$(BIN)/pytest $(PYTEST_ARGS)
-
-bench: sync
-	$(BIN)/python -m bench
 
 sync: $(VENV)/.synced
 

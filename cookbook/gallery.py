@@ -31,9 +31,15 @@ from . import catalogue
 markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+def render_inline(text: str) -> Markup:
+    """A README summary's `code` and *emphasis*, as HTML."""
+    return Markup(markdown.renderInline(text))  # noqa: S704 - html disabled
+
+
 def create_index(examples: list[catalogue.Example]) -> Flask:
     """The gallery's own pages: the index, READMEs and source files."""
     app = Flask(__name__)
+    app.add_template_filter(render_inline, "markdown_inline")
     by_folder = {example.folder: example for example in examples}
 
     def find(folder: str) -> catalogue.Example:

@@ -1,4 +1,4 @@
-"""Start and stop the real servers the examples need: Redis and Celery workers.
+"""Start and stop the real servers the examples need: Redis, Celery workers, HTTP.
 
 One place for this, used by `make run` (the gallery), the tests and the
 benchmarks. Every server binds to 127.0.0.1 on a free port, is checked for
@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -22,9 +23,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from typing import TYPE_CHECKING
 
 import redis
 from celery import Celery
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +88,28 @@ def _stop(process: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def find_chromium() -> str:
+    """Chromium for the browser tests: Debian's package, never a downloaded build."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    raise ServiceUnavailable(
+        "no Chromium found: install it (`apt-get install chromium`)"
+    )
+
+
+# Keeps Chromium from calling home on a closed network; --no-sandbox as root.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+]
 
 
 def find_redis_server() -> str:
@@ -173,6 +202,42 @@ class RedisServer:
     ) -> None:
         if self._process is not None:
             _stop(self._process)
+
+
+class LiveServer:
+    """Serve a WSGI app from a thread of this process, on a free loopback port.
+
+    For what a test client cannot show: real sockets, concurrent clients, a
+    browser. The port is bound before `__enter__` returns, so the server is
+    ready at once; `__exit__` stops it and waits for its thread.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the server is not running"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def __enter__(self) -> Self:
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._server.server_close()
 
 
 class CeleryWorker:

@@ -15,6 +15,9 @@ from typing import NoReturn
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import sync_playwright
 
 from cookbook import services
 
@@ -83,6 +86,33 @@ def redis_url(
     url = redis_server.new_database()
     monkeypatch.setenv("REDIS_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's), driven by Playwright."""
+    try:
+        executable = services.find_chromium()
+    except services.ServiceUnavailable as error:
+        unavailable(str(error))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=services.CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab with its own cookies, closed after the test."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

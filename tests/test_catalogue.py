@@ -68,6 +68,7 @@ def test_example_readme_has_the_sections_in_order(example: catalogue.Example) ->
     assert example.readme, "no README.md"
     assert example.title != example.folder, "the README has no '# Title' line"
     assert example.summary, "the README has no summary paragraph after its title"
+    assert len(example.summary) <= 200, "the summary is for one line of the index"
     assert example.docs_url, "the README does not link its Flask docs page"
     present = [s for s in example.sections if s in catalogue.README_SECTIONS]
     assert present == list(catalogue.README_SECTIONS)

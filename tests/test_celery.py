@@ -12,6 +12,10 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from cookbook import services
 from examples.celery import create_app
@@ -255,3 +259,39 @@ def test_a_task_survives_its_worker_being_killed(
         second.stop()
     assert final["state"] == "SUCCESS"
     assert final["result"] == {"current": 10, "total": 10}
+
+
+@pytest.mark.browser
+def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
+    worker: services.CeleryWorker,
+    worker_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    page: Page,
+) -> None:
+    """Click through the page in Chromium: progress shows, results and errors too."""
+    app = make_app(worker_url, monkeypatch, WTF_CSRF_ENABLED=True)
+    with services.LiveServer(
+        DispatcherMiddleware(NotFound(), {"/celery": app})
+    ) as server:
+        page.goto(f"{server.url}/celery/")
+
+        page.locator("input[aria-label=items]").fill("10")
+        page.get_by_role("button", name="Process items").click()
+        row = page.locator("#tasks li").first
+        bar = row.locator("progress")
+        expect(row.locator(".state")).to_have_text("PROGRESS")
+        expect(bar).to_have_js_property("max", 10)
+        # The bar moves while the task runs, not only at the end.
+        page.wait_for_function(
+            "bar => bar.value > 0 && bar.value < bar.max", arg=bar.element_handle()
+        )
+        expect(row.locator(".state")).to_have_text("SUCCESS", timeout=30_000)
+        expect(bar).to_have_js_property("value", 1)
+        expect(row.locator("output")).to_have_text('{"current":10,"total":10}')
+
+        page.get_by_role("button", name="Divide").click()  # by the default 0
+        row = page.locator("#tasks li").first
+        expect(row.locator(".state")).to_have_text("FAILURE", timeout=30_000)
+        expect(row.locator("output")).to_have_text(
+            "ZeroDivisionError: division by zero"
+        )

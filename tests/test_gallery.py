@@ -41,7 +41,7 @@ def test_the_index_lists_every_example(gallery: Client) -> None:
         assert section is not None, f"{example.folder} is not on the index"
         text = " ".join(section.get_text().split())
         assert example.title in text
-        assert example.summary in text
+        assert example.summary.replace("`", "") in text  # rendered: `code` is <code>
         links = {a["href"] for a in section.find_all("a")}
         assert f"/{example.folder}/" in links
         assert f"/readme/{example.folder}" in links

@@ -6,7 +6,6 @@ import http.client
 import os
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,8 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
-from werkzeug.serving import make_server
 
+from cookbook import services
 from examples.sqlite3 import create_app
 from examples.sqlite3.db import get_db
 from examples.sqlite3.db import query_db
@@ -343,15 +342,8 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app behind a real threaded WSGI server: one thread per request."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with services.LiveServer(app) as server:
+        yield server.url.removeprefix("http://")
 
 
 def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
