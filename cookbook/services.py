@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 from typing import TYPE_CHECKING
 
@@ -131,7 +130,24 @@ def find_redis_server() -> str:
     )
 
 
-class RedisServer:
+class Service:
+    """Something started and stopped: a `with` block always stops it."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class RedisServer(Service):
     """A private, throwaway Redis server: no persistence, loopback only.
 
     >>> with RedisServer() as server:
@@ -165,7 +181,7 @@ class RedisServer:
         except redis.ConnectionError:
             return False
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         command = [
             find_redis_server(),
             "--port", str(self.port),
@@ -192,24 +208,18 @@ class RedisServer:
         except BaseException:
             _stop(process)
             raise
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         if self._process is not None:
             _stop(self._process)
 
 
-class LiveServer:
+class LiveServer(Service):
     """Serve a WSGI app from a thread of this process, on a free loopback port.
 
     For what a test client cannot show: real sockets, concurrent clients, a
-    browser. The port is bound before `__enter__` returns, so the server is
-    ready at once; `__exit__` stops it and waits for its thread.
+    browser. The port is bound before `start()` returns, so the server is
+    ready at once; `stop()` shuts it down and waits for its thread.
     """
 
     def __init__(self, app: WSGIApplication) -> None:
@@ -222,25 +232,19 @@ class LiveServer:
         assert self._server is not None, "the server is not running"
         return f"http://127.0.0.1:{self._server.server_port}"
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._thread.join()
             self._server.server_close()
 
 
-class CeleryWorker:
+class CeleryWorker(Service):
     """A real `celery worker` subprocess, started as a user would start it.
 
     `app` is the module the worker loads (`celery -A <app> worker`); `env`
@@ -274,7 +278,7 @@ class CeleryWorker:
         finally:
             control.close()
 
-    def start(self, *, timeout: float = 60) -> None:
+    def start(self) -> None:
         """Start the worker; return once it answers a ping."""
         command = [
             sys.executable, "-m", "celery", "-A", self.app, "worker",
@@ -294,7 +298,7 @@ class CeleryWorker:
         try:
             wait_until(
                 self.answers_ping,
-                timeout=timeout,
+                timeout=60,
                 what=f"celery worker {self.hostname}",
                 alive=lambda: process.poll() is None,
             )
@@ -312,15 +316,3 @@ class CeleryWorker:
         """A warm shutdown: the worker finishes its current task first."""
         if self.process is not None:
             _stop(self.process, grace=30)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -67,15 +67,15 @@ def redis_server() -> Iterator[services.RedisServer | ExternalRedis]:
     if url := os.environ.get("REDIS_URL"):
         yield ExternalRedis(url)
         return
+    server = services.RedisServer(databases=1024)
     try:
-        server = services.RedisServer(databases=1024)
-        server.__enter__()
+        server.start()
     except services.ServiceUnavailable as error:
         unavailable(str(error))
     try:
         yield server
     finally:
-        server.__exit__(None, None, None)
+        server.stop()
 
 
 @pytest.fixture
