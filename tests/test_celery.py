@@ -295,3 +295,24 @@ def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
         expect(row.locator("output")).to_have_text(
             "ZeroDivisionError: division by zero"
         )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("POST", "/tasks/add", {"a": "1", "b": "2"}),
+        ("GET", f"/tasks/{uuid.uuid4()}", {}),
+    ],
+    ids=["start", "poll"],
+)
+def test_an_unreachable_queue_is_a_503_to_retry(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, form: dict[str, str]
+) -> None:
+    nobody_listens = f"redis://127.0.0.1:{services.free_port()}/0"
+    client = make_app(nobody_listens, monkeypatch).test_client()
+    response = client.open(path, method=method, data=form)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert (
+        response.json["message"] == "The task queue is unavailable. Try again shortly."
+    )
