@@ -24,10 +24,15 @@ from cookbook import services
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-# Locally, hypothesis explores new inputs on every run; CI replays the same
-# ones, so a landing never fails on a draw that no one has seen before.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.load_profile("ci" if IN_CI else "default")
+# Hypothesis: bounded so the whole suite stays quick. Locally it explores new
+# inputs on every run; CI replays the same ones, so a landing never fails on a
+# draw no one has seen before. HYPOTHESIS_PROFILE=deep digs much further.
+settings.register_profile("default", max_examples=150, deadline=None)
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True)
+settings.register_profile("deep", settings.get_profile("default"), max_examples=5000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "default")
+)
 
 
 def unavailable(reason: str) -> NoReturn:
