@@ -20,6 +20,8 @@ from . import tasks
 bp = Blueprint("tasks", __name__)
 
 QUEUED = "QUEUED"
+# Bounds that keep numbers JSON-safe and the demo's tasks short.
+NUMBER_LIMIT = 10**12
 
 
 @bp.get("/")
@@ -49,18 +51,16 @@ def form_int(name: str, low: int, high: int) -> int:
 
 @bp.post("/tasks/add")
 def start_add() -> ResponseReturnValue:
-    limit = 10**12
-    return enqueue(
-        tasks.add, form_int("a", -limit, limit), form_int("b", -limit, limit)
-    )
+    a = form_int("a", -NUMBER_LIMIT, NUMBER_LIMIT)
+    b = form_int("b", -NUMBER_LIMIT, NUMBER_LIMIT)
+    return enqueue(tasks.add, a, b)
 
 
 @bp.post("/tasks/divide")
 def start_divide() -> ResponseReturnValue:
-    limit = 10**12
-    return enqueue(
-        tasks.divide, form_int("a", -limit, limit), form_int("b", -limit, limit)
-    )
+    a = form_int("a", -NUMBER_LIMIT, NUMBER_LIMIT)
+    b = form_int("b", -NUMBER_LIMIT, NUMBER_LIMIT)
+    return enqueue(tasks.divide, a, b)
 
 
 @bp.post("/tasks/sleep")
