@@ -233,7 +233,7 @@ def test_two_apps_in_one_process_stay_isolated(tmp_path: Path) -> None:
 # Adding and listing bookmarks.
 
 
-def test_empty_list(client: FlaskClient) -> None:
+def test_an_empty_list_says_so(client: FlaskClient) -> None:
     assert "No bookmarks yet." in client.get("/").text
 
 
