@@ -31,9 +31,14 @@ def run(host: str, port: int) -> None:
             print(f" * Redis on {os.environ['REDIS_URL']}", flush=True)
         for example in catalogue.discover():
             if example.has_celery_worker:
+                # Threads suit the demo's sleep-bound tasks: one visitor's
+                # 30-second task does not hold everyone else's in the queue.
                 worker = services.CeleryWorker(
-                    f"{example.module}.make_celery",
+                    "make_celery",
+                    cwd=example.path,
                     broker_url=os.environ["REDIS_URL"],
+                    pool="threads",
+                    concurrency=8,
                     log_level="info",
                 )
                 stack.enter_context(worker)

@@ -1,7 +1,8 @@
 """Find the examples and read what their READMEs say about them.
 
 Used by the gallery, the README index check and the catalogue tests. An
-example is any package folder under examples/: adding one needs no list.
+example is any folder under examples/, laid out like a small project: a
+README.md and one package (the app) beside it. Adding one needs no list.
 """
 
 from __future__ import annotations
@@ -19,19 +20,49 @@ from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+README = ROOT / "README.md"
+
+# The 25 pattern folders, in the order of the Flask docs' table of contents:
+# the order of the README index and of the gallery.
+PATTERNS = (
+    "packages", "app_factory", "app_dispatch", "url_processors", "distribute",
+    "fabric", "sqlite3", "sqlalchemy", "file_uploads", "caching",
+    "view_decorators", "wtforms", "template_inheritance", "flashing", "jquery",
+    "lazy_loading", "mongoengine", "favicon", "streaming", "deferred_callbacks",
+    "method_overrides", "request_checksum", "celery", "subclassing",
+    "single_page_app",
+)  # fmt: skip
 
 # The sections every example README has, in this order (see CONTRIBUTING.md).
 README_SECTIONS = (
     "The problem",
-    "Files",
+    "Where the pattern is",
     "Run it",
     "Copy it into your project",
     "Test it",
     "Beyond the Flask docs",
 )
-DOCS_LINK = re.compile(r"\((https://flask\.palletsprojects\.com/[^)\s]+)\)")
-# What counts as an example's source: everything but caches and compiled files.
-SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+# The one sentence, right under the summary, that links the docs page.
+DOCS_LINK = re.compile(
+    r"^Follows the Flask docs page \[([^\]]+)\]"
+    r"\((https://flask\.palletsprojects\.com/en/stable/patterns/[a-z0-9]+/)\)\.$",
+    re.MULTILINE,
+)
+# Words in each Flask docs page (`wc -w` of its source), by its slug: an
+# example's README says no more than the page it follows. A few pages are a
+# paragraph long, so every README may use at least README_FLOOR words.
+DOCS_PAGE_WORDS = {
+    "appdispatch": 769, "appfactories": 527, "caching": 105, "celery": 1152,
+    "deferredcallbacks": 252, "distribute": 918, "fabric": 1049, "favicon": 309,
+    "fileuploads": 970, "flashing": 559, "jquery": 870, "lazyloading": 492,
+    "methodoverrides": 153, "mongoengine": 328, "packages": 522,
+    "requestchecksum": 221, "singlepageapplications": 81, "sqlalchemy": 833,
+    "sqlite3": 713, "streaming": 442, "subclassing": 71, "templateinheritance": 301,
+    "urlprocessors": 524, "viewdecorators": 827, "wtforms": 587,
+}  # fmt: skip
+README_FLOOR = 350
+# Not the example's source: caches, compiled files, data written by a run.
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", "instance"}
 
 
 @dataclass(frozen=True)
@@ -42,9 +73,18 @@ class Example:
     def path(self) -> Path:
         return EXAMPLES / self.folder
 
+    @cached_property
+    def package(self) -> str:
+        """The app's package: the one folder beside the README with an __init__.py."""
+        packages = sorted(p.parent.name for p in self.path.glob("*/__init__.py"))
+        if len(packages) != 1:
+            raise LookupError(f"examples/{self.folder} has packages {packages}")
+        return packages[0]
+
     @property
     def module(self) -> str:
-        return f"examples.{self.folder}"
+        """The package's import name from the repository root."""
+        return f"examples.{self.folder}.{self.package}"
 
     @cached_property
     def readme(self) -> str:
@@ -71,7 +111,11 @@ class Example:
     @property
     def docs_url(self) -> str | None:
         match = DOCS_LINK.search(self.readme)
-        return match.group(1) if match else None
+        return match.group(2) if match else None
+
+    @property
+    def docs_slug(self) -> str | None:
+        return self.docs_url.rstrip("/").rsplit("/", 1)[1] if self.docs_url else None
 
     @property
     def sections(self) -> list[str]:
@@ -82,28 +126,58 @@ class Example:
             if line.startswith("## ")
         ]
 
+    def section(self, heading: str) -> str:
+        """The text of one `## ` section, up to the next heading."""
+        match = re.search(
+            rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)",
+            self.readme,
+            re.MULTILINE | re.DOTALL,
+        )
+        return match.group(1) if match else ""
+
+    @property
+    def word_limit(self) -> int:
+        """How many words the README may have: as many as its docs page."""
+        return max(DOCS_PAGE_WORDS.get(self.docs_slug or "", 0), README_FLOOR)
+
     @property
     def has_celery_worker(self) -> bool:
         """Examples with a make_celery.py get a worker in the gallery."""
         return (self.path / "make_celery.py").exists()
 
     def source_files(self) -> list[str]:
-        """The example's files, relative to its folder, for the gallery to show."""
+        """The example's files, relative to its folder, for the gallery to show.
+
+        Regular files only: a symlink could point anywhere on the disk.
+        """
         return sorted(
             path.relative_to(self.path).as_posix()
             for path in self.path.rglob("*")
             if path.is_file()
-            and not SKIPPED_PARTS.intersection(path.parts)
+            and not path.is_symlink()
+            and not SKIPPED_PARTS.intersection(path.relative_to(self.path).parts)
             and path.suffix not in {".pyc", ".pyo"}
         )
 
 
+def index_order() -> list[str]:
+    """The folders in the order the README index lists them."""
+    text = README.read_text(encoding="utf-8") if README.exists() else ""
+    rows = re.findall(r"^\|[^|]+\| \[examples/(\w+)/?\]", text, re.MULTILINE)
+    return list(dict.fromkeys(rows))
+
+
 def discover() -> list[Example]:
-    """Every example: each package folder under examples/, by name."""
+    """Every example: each folder under examples/, in the docs' order."""
+    folders = [
+        path.name
+        for path in EXAMPLES.iterdir()
+        if path.is_dir() and path.name != "__pycache__"
+    ]
+    order = {folder: n for n, folder in enumerate(PATTERNS)}
     return [
-        Example(path.name)
-        for path in sorted(EXAMPLES.iterdir())
-        if path.is_dir() and (path / "__init__.py").exists()
+        Example(folder)
+        for folder in sorted(folders, key=lambda f: (order.get(f, len(order)), f))
     ]
 
 

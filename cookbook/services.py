@@ -247,26 +247,30 @@ class LiveServer(Service):
 class CeleryWorker(Service):
     """A real `celery worker` subprocess, started as a user would start it.
 
-    `app` is the module the worker loads (`celery -A <app> worker`); `env`
-    is added to this process's environment, which is how the worker gets
-    its broker URL and settings. Readiness is a control ping over
-    `broker_url` answered by this very worker, so nobody sends it a task
-    while it is still booting.
+    `cwd` is the folder it runs in and `app` the module it loads there
+    (`cd <cwd> && celery -A <app> worker`); `env` is added to this process's
+    environment, which is how the worker gets its broker URL and settings.
+    Readiness is a control ping over `broker_url` answered by this very
+    worker, so nobody sends it a task while it is still booting.
     """
 
     def __init__(
         self,
         app: str,
         *,
+        cwd: Path,
         broker_url: str,
         env: Mapping[str, str] | None = None,
         pool: str = "solo",
+        concurrency: int = 1,
         log_level: str = "warning",
     ) -> None:
         self.app = app
+        self.cwd = cwd
         self.broker_url = broker_url
         self.env = dict(env or {})
         self.pool = pool
+        self.concurrency = concurrency
         self.log_level = log_level
         self.hostname = f"cookbook-{uuid.uuid4().hex[:8]}@127.0.0.1"
         self.process: subprocess.Popen[bytes] | None = None
@@ -283,13 +287,14 @@ class CeleryWorker(Service):
         command = [
             sys.executable, "-m", "celery", "-A", self.app, "worker",
             "--pool", self.pool,
+            "--concurrency", str(self.concurrency),
             "--loglevel", self.log_level,
             "--hostname", self.hostname,
             "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,

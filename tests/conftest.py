@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
 from flask import Flask
 from hypothesis import settings
 from playwright.sync_api import Browser
@@ -55,29 +57,31 @@ def instance_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_flask_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own FLASK_* variables must not change what tests see."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own FLASK_* variables and REDIS_URL must not change what
+    tests see (the `redis_url` fixture sets REDIS_URL for a test that asks)."""
     for name in list(os.environ):
-        if name.startswith("FLASK_"):
+        if name.startswith("FLASK_") or name == "REDIS_URL":
             monkeypatch.delenv(name)
 
 
-class ExternalRedis:
-    """The Redis server named by REDIS_URL: every test uses it as it is."""
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    def new_database(self) -> str:
-        return self._url
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
 
 
 @pytest.fixture(scope="session")
-def redis_server() -> Iterator[services.RedisServer | ExternalRedis]:
-    """REDIS_URL's server if set, else a private redis-server for this run."""
-    if url := os.environ.get("REDIS_URL"):
-        yield ExternalRedis(url)
-        return
+def redis_server() -> Iterator[services.RedisServer]:
+    """A private redis-server for this run: each test gets a database of its own.
+
+    Never the developer's own REDIS_URL: tests wipe the databases they use.
+    """
     server = services.RedisServer(databases=1024)
     try:
         server.start()
@@ -91,7 +95,7 @@ def redis_server() -> Iterator[services.RedisServer | ExternalRedis]:
 
 @pytest.fixture
 def redis_url(
-    redis_server: services.RedisServer | ExternalRedis, monkeypatch: pytest.MonkeyPatch
+    redis_server: services.RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> str:
     """An empty Redis database for this test, exported as REDIS_URL."""
     url = redis_server.new_database()

@@ -3,9 +3,12 @@ the moment it exists: no list to update."""
 
 from __future__ import annotations
 
-import importlib
+import ast
+import importlib.metadata
+import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +23,9 @@ from hypothesis import given
 from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
+from packaging.requirements import Requirement
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import Rule
 from werkzeug.test import Client
@@ -30,29 +35,84 @@ from cookbook import catalogue
 
 EXAMPLES = catalogue.discover()
 FOLDERS = [example.folder for example in EXAMPLES]
-README = (catalogue.ROOT / "README.md").read_text(encoding="utf-8")
+README = catalogue.README.read_text(encoding="utf-8")
 PREFIX = "/mounted/here"
-# What the catalogue checks configure: testing mode, a secret, and CSRF off so
-# that malformed bodies reach the views instead of stopping at the token check
+# What most checks configure: testing mode, a secret, and CSRF off so that
+# malformed bodies reach the views instead of stopping at the token check
 # (each example's own tests check CSRF).
 CONFIG = {"TESTING": True, "SECRET_KEY": "catalogue", "WTF_CSRF_ENABLED": False}
+# The checks of what the framework sees before any view keep CSRF on, as deployed.
+DEPLOYED = {"TESTING": True, "SECRET_KEY": "catalogue"}
+REFERENCE_STYLESHEET = (
+    catalogue.EXAMPLES / "sqlite3" / "notes" / "static" / "style.css"
+).read_bytes()
+NAMELESS_PART = (
+    b"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n"
+    b'--B\r\nContent-Disposition: form-data; name=""\r\n\r\nv\r\n--B--\r\n'
+)
+# Host headers no URL can be built for: empty or over-long labels.
+BAD_HOSTS = ["a..b", "x" * 64 + ".example", ".", "x" * 300]
 
 by_folder = pytest.mark.parametrize("example", EXAMPLES, ids=FOLDERS)
 
 
-def test_every_pattern_folder_is_an_example() -> None:
-    """examples/ holds the patterns and nothing else."""
+# -- The folder ------------------------------------------------------------------
+
+
+def test_examples_holds_the_patterns_and_nothing_else() -> None:
     strays = [
         path.name
         for path in catalogue.EXAMPLES.iterdir()
-        if path.name not in {"__init__.py", "__pycache__"} and path.name not in FOLDERS
+        if path.name not in {"__init__.py", "__pycache__"}
+        and path.name not in catalogue.PATTERNS
     ]
     assert strays == []
 
 
-def test_the_readme_index_links_only_to_existing_examples() -> None:
-    linked = set(re.findall(r"\(examples/(\w+)/?\)", README))
-    assert linked <= set(FOLDERS)
+def test_package_names_are_unique() -> None:
+    packages = [example.package for example in EXAMPLES]
+    assert len(packages) == len(set(packages)), packages
+
+
+@by_folder
+def test_the_package_hides_no_other_module(example: catalogue.Example) -> None:
+    """Copied into a project, the package must not shadow the stdlib or a library."""
+    name = example.package
+    assert name != example.folder
+    assert name not in sys.stdlib_module_names
+    assert name not in importlib.metadata.packages_distributions()
+
+
+@by_folder
+def test_data_written_in_the_folder_is_ignored(example: catalogue.Example) -> None:
+    gitignore = (example.path / ".gitignore").read_text(encoding="utf-8")
+    assert "/instance/" in gitignore.splitlines()
+
+
+@by_folder
+def test_the_folder_holds_no_symlink(example: catalogue.Example) -> None:
+    """The gallery and the static routes serve files: none may point elsewhere."""
+    links = [str(p) for p in example.path.rglob("*") if p.is_symlink()]
+    assert links == []
+
+
+@by_folder
+def test_every_page_uses_the_cookbooks_stylesheet(example: catalogue.Example) -> None:
+    package = example.path / example.package
+    templates = list(package.rglob("templates/**/*.html"))
+    stylesheets = list(package.rglob("static/style.css"))
+    assert bool(templates) == bool(stylesheets), "pages without the stylesheet"
+    for stylesheet in stylesheets:
+        assert stylesheet.read_bytes() == REFERENCE_STYLESHEET, stylesheet
+
+
+# -- The README ------------------------------------------------------------------
+
+
+def test_the_readme_index_is_in_the_docs_order() -> None:
+    listed = catalogue.index_order()
+    assert set(listed) == set(FOLDERS), "the index and examples/ differ"
+    assert listed == [f for f in catalogue.PATTERNS if f in listed]
 
 
 @by_folder
@@ -61,6 +121,7 @@ def test_example_is_listed_in_the_readme_index(example: catalogue.Example) -> No
     row = next((r for r in rows if f"(examples/{example.folder}/)" in r), None)
     assert row is not None, f"README.md index has no row for examples/{example.folder}"
     assert example.title in row
+    assert example.docs_url is not None and example.docs_url in row
 
 
 @by_folder
@@ -69,16 +130,131 @@ def test_example_readme_has_the_sections_in_order(example: catalogue.Example) ->
     assert example.title != example.folder, "the README has no '# Title' line"
     assert example.summary, "the README has no summary paragraph after its title"
     assert len(example.summary) <= 200, "the summary is for one line of the index"
-    assert example.docs_url, "the README does not link its Flask docs page"
+    paragraphs = [p.strip() for p in example.readme.split("\n\n")]
+    assert catalogue.DOCS_LINK.fullmatch(paragraphs[2]), (
+        "the third paragraph must be the docs link: " + paragraphs[2]
+    )
+    assert example.docs_slug in catalogue.DOCS_PAGE_WORDS
     present = [s for s in example.sections if s in catalogue.README_SECTIONS]
     assert present == list(catalogue.README_SECTIONS)
+
+
+@by_folder
+def test_example_readme_is_no_longer_than_its_docs_page(
+    example: catalogue.Example,
+) -> None:
+    words = len(example.readme.split())
+    assert words <= example.word_limit, f"{words} words, at most {example.word_limit}"
+
+
+def console_commands(text: str) -> list[str]:
+    """The `$ ...` lines of a README section's console blocks."""
+    return [
+        line[2:].strip()
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith("$ ")
+    ]
+
+
+@by_folder
+def test_readme_commands_start_where_a_fresh_clone_is(
+    example: catalogue.Example,
+) -> None:
+    run = console_commands(example.section("Run it"))
+    assert run[:2] == ["source .venv/bin/activate", f"cd examples/{example.folder}"]
+    copy = console_commands(example.section("Copy it into your project"))
+    assert f"cp -r examples/{example.folder}/{example.package}" in " ".join(copy)
+    assert len([c for c in copy if c.startswith("pip install ")]) == 1
+    test = console_commands(example.section("Test it"))
+    assert f".venv/bin/pytest tests/test_{example.folder}.py" in test
+
+
+@by_folder
+def test_the_readmes_flask_app_option_works_from_the_folder(
+    example: catalogue.Example,
+) -> None:
+    """Each `flask --app X` of "Run it", run as typed in the example's folder."""
+    apps = re.findall(r"flask --app ('[^']+'|\S+)", example.section("Run it"))
+    assert apps, "Run it shows no `flask --app ...` command"
+    flask = Path(sys.executable).parent / "flask"
+    for app in dict.fromkeys(apps):
+        result = subprocess.run(
+            [flask, "--app", app.strip("'"), "routes"],
+            cwd=example.path,
+            env={**clean_env(), "FLASK_DEBUG": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+
+
+def imported_distributions(package: Path) -> set[str]:
+    """The distributions whose modules the package's code imports."""
+    modules = set()
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    owners = importlib.metadata.packages_distributions()
+    return {
+        normalize(dist)
+        for module in modules - set(sys.stdlib_module_names)
+        for dist in owners.get(module, [module])[:1]
+    }
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_with(requirement: str) -> set[str]:
+    """The distributions `pip install <requirement>` brings: it and what it needs."""
+    found: set[str] = set()
+    todo = [Requirement(requirement)]
+    while todo:
+        wanted = todo.pop()
+        name = normalize(wanted.name)
+        if name in found:
+            continue
+        found.add(name)
+        for text in importlib.metadata.requires(name) or []:
+            needed = Requirement(text)
+            applies = needed.marker is None or any(
+                needed.marker.evaluate({"extra": extra})
+                for extra in wanted.extras or {""}
+            )
+            if applies:
+                todo.append(needed)
+    return found
+
+
+@by_folder
+def test_the_pip_install_line_names_every_import(example: catalogue.Example) -> None:
+    copy = console_commands(example.section("Copy it into your project"))
+    line = next(c for c in copy if c.startswith("pip install "))
+    brought: set[str] = set()
+    for word in line.split()[2:]:
+        brought |= installed_with(word.strip("'\""))
+    missing = imported_distributions(example.path / example.package) - brought
+    assert not missing, f"`{line}` leaves out {sorted(missing)}"
+
+
+# -- The app ---------------------------------------------------------------------
+
+
+def build(example: catalogue.Example, config: dict[str, Any] | None) -> Flask:
+    return catalogue.load_app(example.module, config)
 
 
 @pytest.fixture
 def example_app(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Flask]:
     """The example's app, with the services examples expect (REDIS_URL) at hand."""
     example: catalogue.Example = request.param
-    yield catalogue.load_app(example.module, CONFIG)
+    yield build(example, CONFIG)
 
 
 app_by_folder = pytest.mark.parametrize(
@@ -87,9 +263,63 @@ app_by_folder = pytest.mark.parametrize(
 
 
 @app_by_folder
-def test_example_app_builds(example_app: Flask) -> None:
-    assert isinstance(example_app, Flask)
-    assert example_app.url_map.iter_rules()
+def test_example_app_builds_with_its_own_routes(example_app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in example_app.url_map.iter_rules()}
+    assert endpoints - {"static"}
+
+
+@app_by_folder
+def test_sessions_are_sent_only_to_the_same_site(example_app: Flask) -> None:
+    assert example_app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+# -- The secret key: refused unless it is a real one --------------------------------
+
+
+@by_folder
+@pytest.mark.parametrize(
+    "secret", [None, "12345", '""', "true"], ids=["missing", "int", "empty", "bool"]
+)
+def test_no_start_without_a_string_secret_key(
+    example: catalogue.Example, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    """`FLASK_SECRET_KEY=12345` is read as JSON: an int, refused like no key."""
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError, match=r"export FLASK_SECRET_KEY=\$\(python3 -c"):
+        build(example, None)
+
+
+@by_folder
+def test_the_secret_key_comes_from_the_environment(
+    example: catalogue.Example, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    assert build(example, None).secret_key == "from-the-environment"
+
+
+@by_folder
+def test_the_secret_key_comes_from_the_instance_config(
+    example: catalogue.Example, instance_path: Path
+) -> None:
+    instance_path.mkdir(exist_ok=True)
+    (instance_path / "config.py").write_text('SECRET_KEY = "from-instance-config"\n')
+    assert build(example, None).secret_key == "from-instance-config"
+
+
+@by_folder
+def test_debug_mode_runs_with_a_development_key(
+    example: catalogue.Example, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    """The READMEs' own command: `flask --app <package> run --debug`, no key set."""
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = build(example, None)
+    assert app.debug and app.secret_key
+    response = app.test_client().get("/")
+    assert response.status_code == 200, response.text
+
+
+# -- Mounted under a prefix, as the gallery mounts it ---------------------------------
 
 
 def mounted(app: Flask) -> Client:
@@ -116,11 +346,12 @@ def local_urls(html: str) -> list[str]:
 @app_by_folder
 def test_pages_and_their_links_work_under_a_prefix(example_app: Flask) -> None:
     client = mounted(example_app)
+    index = client.get(PREFIX + "/")
+    assert index.status_code == 200, index.text
     rules = [rule for rule in example_app.url_map.iter_rules() if is_plain_get(rule)]
-    assert rules, "the example has no GET route without arguments"
     for rule in rules:
         response = client.get(PREFIX + rule.rule)
-        assert response.status_code < 500, rule.rule
+        assert response.status_code < 400, (rule.rule, response.text[:500])
         if response.mimetype != "text/html":
             continue
         for url in local_urls(response.get_data(as_text=True)):
@@ -131,7 +362,75 @@ def test_pages_and_their_links_work_under_a_prefix(example_app: Flask) -> None:
                 asset.close()
 
 
-# -- Malformed requests --------------------------------------------------------
+# -- What the framework sees before any view: never a 500 -----------------------------
+
+
+def post_paths(app: Flask) -> list[str]:
+    """A path for every route that takes a POST, with "1" for each argument."""
+    return sorted(
+        {
+            ARGUMENT.sub("1", rule.rule)
+            for rule in app.url_map.iter_rules()
+            if "POST" in (rule.methods or ())
+        }
+    )
+
+
+def is_own_error(response: TestResponse, path: str) -> bool:
+    """The example's own error answer: its JSON under /api/, else its layout."""
+    if path.startswith("/api/"):
+        return set(response.json or {}) >= {"error", "message"}
+    return "static/style.css" in response.text
+
+
+@by_folder
+def test_a_multipart_part_without_a_name_is_a_400(
+    example: catalogue.Example, redis_url: str
+) -> None:
+    app = build(example, DEPLOYED)
+    client = app.test_client()
+    for path in post_paths(app) or ["/"]:
+        response = client.post(
+            path, data=NAMELESS_PART, content_type="multipart/form-data; boundary=B"
+        )
+        assert response.status_code == 400, (path, response.text[:500])
+        assert "Every part of a multipart form needs a name." in response.text
+        assert is_own_error(response, path), response.text[:500]
+
+
+@by_folder
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_a_host_header_that_is_no_host_name_is_a_400(
+    example: catalogue.Example, host: str, redis_url: str
+) -> None:
+    app = build(example, DEPLOYED)
+    client = app.test_client()
+    for rule in app.url_map.iter_rules():
+        if is_plain_get(rule):
+            response = client.get(rule.rule, headers={"Host": host})
+            assert response.status_code == 400, (rule.rule, response.text[:500])
+
+
+@by_folder
+def test_a_body_over_the_limit_is_a_413_in_the_examples_own_shape(
+    example: catalogue.Example, redis_url: str
+) -> None:
+    app = build(example, DEPLOYED)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert isinstance(limit, int), "MAX_CONTENT_LENGTH is not set"
+    assert limit <= 64 * 1024 * 1024, "a limit that fits the example, not any limit"
+    client = app.test_client()
+    default_page = RequestEntityTooLarge().get_body()
+    for path in post_paths(app):
+        response = client.post(
+            path,
+            data=b"a=" + b"x" * (limit - 1),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 413, (path, response.text[:500])
+        assert response.text != default_page
+        assert is_own_error(response, path), response.text[:500]
+
 
 ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 ODD_VALUES = st.sampled_from(
@@ -178,7 +477,7 @@ def send(
             st.sampled_from(fields) | st.text(max_size=10), TEXT, max_size=3
         )
     )
-    kind = draw(st.sampled_from(["none", "form", "json", "raw"]))
+    kind = draw(st.sampled_from(["none", "form", "json", "raw", "nameless"]))
     kwargs: dict[str, Any] = {"query_string": query}
     if kind == "form":
         kwargs["data"] = draw(
@@ -191,6 +490,11 @@ def send(
     elif kind == "raw":
         kwargs["data"] = draw(st.binary(max_size=200))
         kwargs["content_type"] = draw(CONTENT_TYPES)
+    elif kind == "nameless":
+        kwargs["data"] = NAMELESS_PART
+        kwargs["content_type"] = "multipart/form-data; boundary=B"
+    if draw(st.booleans()):
+        kwargs["headers"] = {"Host": draw(st.sampled_from(BAD_HOSTS))}
     return client.open(path, method=method, **kwargs)
 
 
@@ -203,7 +507,7 @@ def send(
 def test_routes_survive_malformed_requests(
     example_app: Flask, fields: list[str], data: st.DataObject
 ) -> None:
-    """Odd path values, query strings, bodies and content types: never a 500."""
+    """Odd path values, query strings, bodies, content types, hosts: never a 500."""
     rules = sorted(example_app.url_map.iter_rules(), key=lambda rule: rule.rule)
     rule = data.draw(st.sampled_from(rules))
     methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or ["GET"]
@@ -217,35 +521,49 @@ def test_routes_survive_malformed_requests(
     )
 
 
-# -- Copied alone --------------------------------------------------------------
+# -- Copied alone, the way a user copies it ------------------------------------------
 
 
-@pytest.fixture
-def copied(tmp_path: Path) -> Iterator[Path]:
-    """A directory on sys.path to copy examples into; imports undone afterwards."""
-    target = tmp_path / "project"
-    target.mkdir()
-    sys.path.insert(0, str(target))
-    modules = set(sys.modules)
-    try:
-        yield target
-    finally:
-        sys.path.remove(str(target))
-        for name in set(sys.modules) - modules:
-            if name.startswith("copied_"):
-                del sys.modules[name]
+def clean_env() -> dict[str, str]:
+    """This environment without the developer's Flask and Python settings."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FLASK_", "PYTHON")) and name != "REDIS_URL"
+    }
+
+
+SERVE_INDEX = """
+import sys
+from flask.cli import ScriptInfo
+app = ScriptInfo(app_import_path={package!r}).load_app()
+response = app.test_client().get("/")
+print(sys.modules[{package!r}].__file__)
+print(response.status_code)
+print(response.get_data(as_text=True)[:2000])
+"""
 
 
 @by_folder
-def test_example_works_copied_alone_under_another_name(
-    example: catalogue.Example, copied: Path, redis_url: str
+def test_the_package_copied_alone_serves_its_index(
+    example: catalogue.Example, tmp_path: Path
 ) -> None:
-    package = f"copied_{example.folder}"
+    """`cp -r examples/<folder>/<package> project/`, then `flask --app <package>`."""
+    project = tmp_path / "project"
     shutil.copytree(
-        example.path, copied / package, ignore=shutil.ignore_patterns("__pycache__")
+        example.path / example.package,
+        project / example.package,
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
-    importlib.invalidate_caches()
-    app = catalogue.load_app(package, CONFIG)
-    assert app.import_name.startswith(package)
-    response = app.test_client().get("/")
-    assert response.status_code == 200
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_INDEX.format(package=example.package)],
+        cwd=project,
+        env={**clean_env(), "FLASK_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    module_file, status, body = result.stdout.split("\n", 2)
+    assert Path(module_file).is_relative_to(project), "it ran from the repository"
+    assert status == "200", body

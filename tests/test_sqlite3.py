@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,14 +11,19 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.test import TestResponse
 
 from cookbook import services
-from examples.sqlite3 import create_app
-from examples.sqlite3.db import get_db
-from examples.sqlite3.db import query_db
+from examples.sqlite3.notes import create_app
+from examples.sqlite3.notes import views
+from examples.sqlite3.notes.db import get_db
+from examples.sqlite3.notes.db import query_db
+from tests.conftest import csrf_token
 
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 
@@ -45,15 +49,30 @@ def stored_notes(app: Flask) -> list[tuple[int, str, str]]:
         return [tuple(row) for row in rows]
 
 
-def add_note(app: Flask, title: str, body: str = "") -> int:
+def add_note(app: Flask, title: str, body: str = "", note_id: int | None = None) -> int:
+    """Store a note directly, with the next id or the one given."""
     with app.app_context():
         db = get_db()
         with db:
             cursor = db.execute(
-                "INSERT INTO note (title, body) VALUES (?, ?)", (title, body)
+                "INSERT INTO note (id, title, body) VALUES (?, ?, ?)",
+                (note_id, title, body),
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, message, way back."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    assert soup.title.get_text() == f"{status} {HTTP_STATUS_CODES[status]} · Notes"
+    assert message in response.text
+    back = soup.find("a", string="Back to the notes")
+    assert back is not None, response.text
+    assert back.get("href") == "/"
 
 
 # --- The connection helpers -------------------------------------------------
@@ -157,24 +176,38 @@ def test_the_database_itself_refuses_a_bad_row(
 def test_index_lists_notes_newest_first(app: Flask, client: FlaskClient) -> None:
     add_note(app, "Older")
     add_note(app, "Newer")
-    page = client.get("/").get_data(as_text=True)
-    assert page.index("Newer") < page.index("Older")
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    assert response.text.index("Newer") < response.text.index("Older")
 
 
 def test_index_says_when_there_are_no_notes(client: FlaskClient) -> None:
     response = client.get("/")
-    assert response.status_code == 200
-    assert "No notes yet" in response.get_data(as_text=True)
+    assert response.status_code == 200, response.text
+    assert "No notes yet" in response.text
+
+
+def test_new_note_form_is_empty(client: FlaskClient) -> None:
+    response = client.get("/new")
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    form = soup.find("form", attrs={"method": "post", "action": "/new"})
+    assert form is not None, response.text
+    title = form.find("input", attrs={"name": "title"})
+    body = form.find("textarea", attrs={"name": "body"})
+    assert title is not None and title.get("value") == ""
+    assert body is not None and body.get_text() == ""
+    assert soup.find(class_="error") is None  # no complaints before typing
 
 
 def test_create_stores_the_note_and_redirects_to_it(
     app: Flask, client: FlaskClient
 ) -> None:
     response = client.post("/new", data={"title": "  Shopping  ", "body": "Eggs"})
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/1"
     assert stored_notes(app) == [(1, "Shopping", "Eggs")]  # title stripped
-    page = client.get("/1").get_data(as_text=True)
+    page = client.get("/1").text
     assert "Created “Shopping”." in page  # the flashed confirmation
     assert "Eggs" in page
 
@@ -183,31 +216,68 @@ def test_create_counts_a_browsers_crlf_line_break_once(
     app: Flask, client: FlaskClient
 ) -> None:
     response = client.post("/new", data={"title": "t", "body": "a\r\n" * 5000})
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
     assert stored_notes(app) == [(1, "t", "a\n" * 5000)]
 
 
 def test_show_escapes_the_note(app: Flask, client: FlaskClient) -> None:
     note_id = add_note(app, "<script>alert(1)</script>")
-    page = client.get(f"/{note_id}").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in page
-    assert "&lt;script&gt;" in page
+    response = client.get(f"/{note_id}")
+    assert response.status_code == 200, response.text
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+@pytest.mark.parametrize("note_id", [2**62, 2**63 - 1], ids=["2**62", "2**63-1"])
+def test_a_note_with_a_large_id_is_shown(
+    app: Flask, client: FlaskClient, note_id: int
+) -> None:
+    add_note(app, "Far away", "still here", note_id=note_id)
+    response = client.get(f"/{note_id}")
+    assert response.status_code == 200, response.text
+    assert "Far away" in response.text
+    assert "still here" in response.text
 
 
 def test_edit_form_is_filled_in_and_saving_updates_the_row(
     app: Flask, client: FlaskClient
 ) -> None:
     note_id = add_note(app, "Draft", "old text")
-    form = client.get(f"/{note_id}/edit").get_data(as_text=True)
-    assert 'value="Draft"' in form
-    assert "old text</textarea>" in form
+    form = client.get(f"/{note_id}/edit")
+    assert form.status_code == 200, form.text
+    assert 'value="Draft"' in form.text
+    assert "old text</textarea>" in form.text
     response = client.post(
         f"/{note_id}/edit", data={"title": "Final", "body": "new text"}
     )
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
     assert response.headers["Location"] == f"/{note_id}"
     assert stored_notes(app) == [(note_id, "Final", "new text")]
-    assert "Saved “Final”." in client.get(f"/{note_id}").get_data(as_text=True)
+    assert "Saved “Final”." in client.get(f"/{note_id}").text
+
+
+def test_saving_a_note_deleted_meanwhile_is_a_404_and_stores_nothing(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone else deletes the note between the edit view reading it and
+    # its UPDATE: the UPDATE then changes no row, and must not claim it saved.
+    note_id = add_note(app, "Doomed", "text")
+    read_note = views.get_note
+
+    def read_then_deleted_elsewhere(note_id: int) -> dict[str, object]:
+        note = read_note(note_id)
+        db = get_db()
+        with db:
+            db.execute("DELETE FROM note WHERE id = ?", (note_id,))
+        return note
+
+    monkeypatch.setattr(views, "get_note", read_then_deleted_elsewhere)
+    response = client.post(f"/{note_id}/edit", data={"title": "Lost", "body": ""})
+    assert_error_page(
+        response, 404, f"There is no note {note_id}. It may have been deleted."
+    )
+    assert stored_notes(app) == []
+    assert "Saved" not in client.get("/").text  # no "Saved" flashed either
 
 
 def test_delete_removes_the_row_and_returns_to_the_list(
@@ -216,17 +286,16 @@ def test_delete_removes_the_row_and_returns_to_the_list(
     keep = add_note(app, "Keep")
     drop = add_note(app, "Drop")
     response = client.post(f"/{drop}/delete")
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/"
     assert stored_notes(app) == [(keep, "Keep", "")]
-    assert "Deleted “Drop”." in client.get("/").get_data(as_text=True)
+    assert "Deleted “Drop”." in client.get("/").text
 
 
 def test_delete_is_post_only(app: Flask, client: FlaskClient) -> None:
     note_id = add_note(app, "Safe")
     response = client.get(f"/{note_id}/delete")
-    assert response.status_code == 405
-    assert "Method Not Allowed" in response.get_data(as_text=True)
+    assert_error_page(response, 405, "The method is not allowed for the requested URL.")
     assert len(stored_notes(app)) == 1
 
 
@@ -238,17 +307,24 @@ BAD_FORMS = [
     ),
     pytest.param(
         {"title": "x" * 201, "body": ""},
-        "Keep the title to 200 characters",
+        "Keep the title to 200 characters (this one has 201).",
         id="title-too-long",
     ),
     pytest.param({"title": "t"}, "The form sent no body field.", id="body-missing"),
     pytest.param(
         {"title": "t", "body": "x" * 10_001},
-        "Keep the body to 10,000 characters",
+        "Keep the body to 10,000 characters (this one has 10,001).",
         id="body-too-long",
     ),
     pytest.param(
-        {"title": "a\x00b", "body": ""}, "must not contain NUL", id="title-nul"
+        {"title": "a\x00b", "body": ""},
+        "The title must not contain NUL characters.",
+        id="title-nul",
+    ),
+    pytest.param(
+        {"title": "t", "body": "a\x00b"},
+        "The body must not contain NUL characters.",
+        id="body-nul",
     ),
 ]
 
@@ -258,10 +334,9 @@ def test_create_rejects_bad_input_with_400_and_stores_nothing(
     app: Flask, client: FlaskClient, form: dict[str, str], message: str
 ) -> None:
     response = client.post("/new", data=form)
-    assert response.status_code == 400
-    page = response.get_data(as_text=True)
-    assert message in page
-    assert '<form method="post"' in page  # the form again, to correct
+    assert response.status_code == 400, response.text
+    assert message in response.text
+    assert '<form method="post" action="/new"' in response.text  # to correct
     assert stored_notes(app) == []
 
 
@@ -271,35 +346,45 @@ def test_edit_rejects_bad_input_with_400_and_changes_nothing(
 ) -> None:
     note_id = add_note(app, "Original", "text")
     response = client.post(f"/{note_id}/edit", data=form)
-    assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    assert response.status_code == 400, response.text
+    assert message in response.text
     assert stored_notes(app) == [(note_id, "Original", "text")]
 
 
-def test_title_at_the_limit_is_accepted(app: Flask, client: FlaskClient) -> None:
+def test_title_and_body_at_their_limits_are_accepted(
+    app: Flask, client: FlaskClient
+) -> None:
     response = client.post("/new", data={"title": "é" * 200, "body": "x" * 10_000})
-    assert response.status_code == 303
-    assert len(stored_notes(app)) == 1
+    assert response.status_code == 303, response.text
+    assert stored_notes(app) == [(1, "é" * 200, "x" * 10_000)]
+
+
+NO_SUCH_NOTE = "There is no note 999. It may have been deleted."
+BEYOND_SQLITE = f"There is no note {2**63}."
+NO_ROUTE = "The requested URL was not found on the server."
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "message"),
     [
-        ("GET", "/999"),
-        ("GET", "/999/edit"),
-        ("POST", "/999/edit"),
-        ("POST", "/999/delete"),
-        ("GET", "/abc"),  # not an int: no route matches
-        ("GET", "/-1"),
+        ("GET", "/999", NO_SUCH_NOTE),
+        ("GET", "/999/edit", NO_SUCH_NOTE),
+        ("POST", "/999/edit", NO_SUCH_NOTE),
+        ("POST", "/999/delete", NO_SUCH_NOTE),
+        # One past SQLite's largest integer: no note, and no OverflowError.
+        ("GET", f"/{2**63}", BEYOND_SQLITE),
+        ("GET", f"/{2**63}/edit", BEYOND_SQLITE),
+        ("POST", f"/{2**63}/edit", BEYOND_SQLITE),
+        ("POST", f"/{2**63}/delete", BEYOND_SQLITE),
+        ("GET", "/abc", NO_ROUTE),  # not an int: no route matches
+        ("GET", "/-1", NO_ROUTE),
     ],
 )
-def test_unknown_note_is_a_404_page(
-    client: FlaskClient, method: str, path: str
+def test_unknown_note_is_the_apps_404_page(
+    client: FlaskClient, method: str, path: str, message: str
 ) -> None:
     response = client.open(path, method=method, data={"title": "t", "body": ""})
-    assert response.status_code == 404
-    assert response.mimetype == "text/html"
-    assert "404 Not Found" in response.get_data(as_text=True)
+    assert_error_page(response, 404, message)
 
 
 def test_links_and_redirects_work_under_a_mount_prefix(
@@ -307,9 +392,10 @@ def test_links_and_redirects_work_under_a_mount_prefix(
 ) -> None:
     base = "http://localhost/notes-app/"
     response = client.post("/new", data={"title": "Mounted", "body": ""}, base_url=base)
+    assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/notes-app/1"
-    page = client.get("/1", base_url=base).get_data(as_text=True)
-    assert 'href="/notes-app/static/notes.css"' in page
+    page = client.get("/1", base_url=base).text
+    assert 'href="/notes-app/static/style.css"' in page
     assert 'action="/notes-app/1/delete"' in page
     assert 'href="/notes-app/1/edit"' in page
 
@@ -322,17 +408,14 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None
     client = app.test_client()
 
     response = client.post("/new", data={"title": "Forged", "body": ""})
-    assert response.status_code == 400
-    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert_error_page(response, 400, "The CSRF token is missing.")
     assert stored_notes(app) == []
 
-    form = client.get("/new").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert match is not None
+    token = csrf_token(client.get("/new").text)
     response = client.post(
-        "/new", data={"title": "Real", "body": "", "csrf_token": match[1]}
+        "/new", data={"title": "Real", "body": "", "csrf_token": token}
     )
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
     assert [title for _, title, _ in stored_notes(app)] == ["Real"]
 
 
@@ -379,13 +462,41 @@ def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
 # --- Configuration ------------------------------------------------------------
 
 
-def test_refuses_to_start_without_a_secret_key_outside_debug_and_testing() -> None:
-    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
-        create_app()
-
-
-def test_secret_key_comes_from_the_environment(
+def test_runs_in_debug_mode_without_a_secret_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
-    assert create_app().secret_key == "from-env"
+    # The README's `flask --app notes run --debug`: no key set, CSRF on.
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app()
+    assert app.debug
+    client = app.test_client()
+
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    form = client.get("/new")
+    assert form.status_code == 200, form.text
+    response = client.post(
+        "/new",
+        data={"title": "Debugging", "body": "", "csrf_token": csrf_token(form.text)},
+    )
+    assert response.status_code == 303, response.text
+    assert [title for _, title, _ in stored_notes(app)] == ["Debugging"]
+
+
+def test_instance_config_file_sets_the_database(
+    instance_path: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    instance_path.mkdir()
+    (instance_path / "config.py").write_text(f"DATABASE = {str(elsewhere)!r}\n")
+
+    app = create_app(TEST_CONFIG)
+    response = app.test_client().post("/new", data={"title": "Moved", "body": ""})
+
+    assert response.status_code == 303, response.text
+    assert app.config["DATABASE"] == str(elsewhere)
+    with sqlite3.connect(elsewhere) as connection:
+        rows = connection.execute("SELECT title FROM note").fetchall()
+    connection.close()
+    assert rows == [("Moved",)]
+    assert not (instance_path / "notes.sqlite").exists()

@@ -1,0 +1,73 @@
+"""Background tasks with Celery: start a task, return at once, poll for its result."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import errors
+from . import views
+from .celery_app import celery_init_app
+
+csrf = CSRFProtect()
+# Seconds to wait on Redis before giving up with a 503: a frozen server must
+# not hold a request (or a worker) for minutes.
+REDIS_TIMEOUT = 3
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    # Redis is broker and result backend. `make run` and the tests start a
+    # private Redis and set REDIS_URL; a deployment sets it to its own server.
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        SECONDS_PER_ITEM=0.5,  # how slow the `process` task is
+        MAX_CONTENT_LENGTH=16 * 1024,  # the forms send a few numbers
+        SESSION_COOKIE_SAMESITE="Lax",
+        CELERY={
+            "broker_url": redis_url,
+            "result_backend": redis_url,
+            # Store results only for tasks that ask for them (ignore_result=False).
+            "task_ignore_result": True,
+            "task_track_started": True,
+            # Acknowledge a task when it has finished, not when it arrives, so a
+            # worker killed mid-task leaves it in Redis for another worker...
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            # ...and reserve one task at a time, so that a dead worker strands
+            # only the task it was running, not a batch of prefetched ones.
+            "worker_prefetch_multiplier": 1,
+            "broker_transport_options": {
+                # A task unacknowledged this long is handed out again. Keep it
+                # longer than your slowest task, or that task runs twice.
+                "visibility_timeout": 3600,
+                "socket_timeout": REDIS_TIMEOUT,
+                "socket_connect_timeout": REDIS_TIMEOUT,
+            },
+            "redis_socket_timeout": REDIS_TIMEOUT,
+            "redis_socket_connect_timeout": REDIS_TIMEOUT,
+            "result_expires": 24 * 3600,
+            "broker_connection_retry_on_startup": True,
+        },
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    # FLASK_SECRET_KEY, and nested values too:
+    # FLASK_CELERY__broker_transport_options__visibility_timeout=600
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    celery_init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(views.bp)
+    return app
