@@ -21,6 +21,8 @@ from hypothesis import settings
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.test import TestResponse
 
 from cookbook import services
 
@@ -74,6 +76,22 @@ def csrf_token(html: str) -> str:
     token = field.get("value")
     assert isinstance(token, str) and token, "the csrf_token field is empty"
     return token
+
+
+def assert_error_page(
+    response: TestResponse, status: int, message: str, *, site: str, back: str
+) -> None:
+    """An example's own HTML error page (not Werkzeug's): its layout, its
+    message, and its way back (a link with the text `back` to the index)."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    assert soup.title.get_text() == f"{status} {HTTP_STATUS_CODES[status]} · {site}"
+    assert message in response.text
+    link = soup.find("a", string=back)
+    assert link is not None, response.text
+    assert link.get("href") == "/"
 
 
 @pytest.fixture(scope="session")

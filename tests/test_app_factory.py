@@ -16,13 +16,13 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
 from examples.app_factory.bookmarks import create_app
 from examples.app_factory.bookmarks.models import Bookmark
 from examples.app_factory.bookmarks.models import db
+from tests.conftest import assert_error_page as shared_assert_error_page
 from tests.conftest import csrf_token
 
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
@@ -76,16 +76,9 @@ def add(client: FlaskClient, url: str, title: str) -> TestResponse:
 
 
 def assert_error_page(response: TestResponse, status: int, message: str) -> None:
-    """The app's own error page (not Werkzeug's): its layout, message, way back."""
-    assert response.status_code == status, response.text
-    assert response.mimetype == "text/html"
-    soup = BeautifulSoup(response.text, "html.parser")
-    assert soup.title is not None
-    assert soup.title.get_text() == f"{status} {HTTP_STATUS_CODES[status]} · Bookmarks"
-    assert message in response.text
-    back = soup.find("a", string="Back to the bookmarks")
-    assert back is not None, response.text
-    assert back.get("href") == "/"
+    shared_assert_error_page(
+        response, status, message, site="Bookmarks", back="Back to the bookmarks"
+    )
 
 
 # Configuration: each source overrides the ones before it.

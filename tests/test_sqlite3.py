@@ -15,7 +15,6 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import TestResponse
 
 from cookbook import services
@@ -23,6 +22,7 @@ from examples.sqlite3.notes import create_app
 from examples.sqlite3.notes import views
 from examples.sqlite3.notes.db import get_db
 from examples.sqlite3.notes.db import query_db
+from tests.conftest import assert_error_page as shared_assert_error_page
 from tests.conftest import csrf_token
 
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
@@ -63,16 +63,9 @@ def add_note(app: Flask, title: str, body: str = "", note_id: int | None = None)
 
 
 def assert_error_page(response: TestResponse, status: int, message: str) -> None:
-    """The app's own error page (not Werkzeug's): its layout, message, way back."""
-    assert response.status_code == status, response.text
-    assert response.mimetype == "text/html"
-    soup = BeautifulSoup(response.text, "html.parser")
-    assert soup.title is not None
-    assert soup.title.get_text() == f"{status} {HTTP_STATUS_CODES[status]} · Notes"
-    assert message in response.text
-    back = soup.find("a", string="Back to the notes")
-    assert back is not None, response.text
-    assert back.get("href") == "/"
+    shared_assert_error_page(
+        response, status, message, site="Notes", back="Back to the notes"
+    )
 
 
 # --- The connection helpers -------------------------------------------------
