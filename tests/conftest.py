@@ -122,6 +122,21 @@ def redis_url(
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[services.PostgresServer]:
+    """A private PostgreSQL cluster for this run, started once and always stopped."""
+    server = services.PostgresServer()
+    try:
+        server.start()
+    except services.ServiceUnavailable as error:
+        server.stop()
+        unavailable(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (Debian's), driven by Playwright."""
     try:
@@ -146,6 +161,16 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def pytest_report_header() -> str:
+    uri = os.environ.get("MONGODB_URI")
+    which = (
+        f"a real server at {uri}"
+        if uri
+        else "mongomock (set MONGODB_URI for a real server)"
+    )
+    return f"MongoDB for the mongoengine tests: {which}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
