@@ -8,7 +8,10 @@ README.md and one package (the app) beside it. Adding one needs no list.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -184,12 +187,25 @@ def discover() -> list[Example]:
 def load_app(module_name: str, config: Mapping[str, Any] | None = None) -> Flask:
     """Build an example's Flask app the way its pattern says to.
 
-    Most examples have a `create_app(test_config)` factory; a pattern that
-    calls for a module-level `app` is configured in place.
+    Most examples have a `create_app(test_config)` factory. A pattern that
+    calls for a module-level `app` (packages) is imported afresh, with the
+    config passed as FLASK_* variables that its `from_prefixed_env()` reads,
+    so every call gets a new app configured before its import-time checks.
     """
     module = importlib.import_module(module_name)
     if hasattr(module, "create_app"):
         return cast(Flask, module.create_app(config))
-    app = cast(Flask, module.app)
-    app.config.update(config or {})
-    return app
+    for name in [
+        m for m in sys.modules if m == module_name or m.startswith(f"{module_name}.")
+    ]:
+        del sys.modules[name]
+    saved = dict(os.environ)
+    try:
+        os.environ.update(
+            {f"FLASK_{k}": json.dumps(v) for k, v in (config or {}).items()}
+        )
+        module = importlib.import_module(module_name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return cast(Flask, module.app)
