@@ -1,0 +1,41 @@
+"""Message flashing: a mailing list that reports each outcome on the next page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import errors
+from . import views
+from .subscribers import MailingList
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        # The biggest form is one email address and a CSRF token.
+        MAX_CONTENT_LENGTH=4 * 1024,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAILING_LIST_CAPACITY=10_000,
+    )
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_...
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    # Flashed messages live in the session cookie; the list itself in memory.
+    app.extensions["mailing_list"] = MailingList(app.config["MAILING_LIST_CAPACITY"])
+    app.register_blueprint(views.bp)
+    return app
