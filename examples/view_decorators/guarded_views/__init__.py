@@ -1,0 +1,43 @@
+"""View decorators: login_required, cached and templated on a small members'
+site, and a view bound to a werkzeug Rule with the endpoint decorator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import auth
+from . import decorators
+from . import errors
+from . import views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        # The login form is the biggest body: a few hundred bytes.
+        MAX_CONTENT_LENGTH=16 * 1024,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, ...
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    decorators.init_app(app)  # the cache that @cached fills
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    views.init_app(app)  # /about: a werkzeug Rule and @app.endpoint
+    return app

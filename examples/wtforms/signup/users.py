@@ -1,0 +1,67 @@
+"""The registered users: one SQLite table, one connection per request."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import current_app
+from flask import Flask
+from flask import g
+from werkzeug.security import generate_password_hash
+
+# COLLATE NOCASE: "Alice" and "alice" are the same username, here and in the
+# form's check. UNIQUE settles two sign-ups racing for one name.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS user (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  email TEXT NOT NULL,
+  password_hash TEXT NOT NULL
+)
+"""
+
+
+class UsernameTaken(Exception):
+    """Someone registered this username first."""
+
+
+def get_db() -> sqlite3.Connection:
+    """The connection for this app context, opened the first time it is needed."""
+    if "db" not in g:
+        g.db = sqlite3.connect(current_app.config["DATABASE"])
+    db: sqlite3.Connection = g.db
+    return db
+
+
+def close_db(error: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def username_taken(username: str) -> bool:
+    row = get_db().execute("SELECT 1 FROM user WHERE username = ?", (username,))
+    return row.fetchone() is not None
+
+
+def add_user(username: str, email: str, password: str) -> None:
+    """Store a new user; only a salted hash of the password is kept."""
+    db = get_db()
+    try:
+        with db:  # one transaction: committed, or rolled back if it raises
+            db.execute(
+                "INSERT INTO user (username, email, password_hash) VALUES (?, ?, ?)",
+                (username, email, generate_password_hash(password)),
+            )
+    except sqlite3.IntegrityError as error:
+        raise UsernameTaken(username) from error
+
+
+def usernames() -> list[str]:
+    return [row[0] for row in get_db().execute("SELECT username FROM user ORDER BY id")]
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)
+    with app.app_context():
+        get_db().execute(SCHEMA)
