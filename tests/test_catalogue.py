@@ -433,6 +433,26 @@ def test_a_body_over_the_limit_is_a_413_in_the_examples_own_shape(
         assert is_own_error(response, path), response.text[:500]
 
 
+@by_folder
+def test_a_405_says_which_methods_are_allowed(
+    example: catalogue.Example, redis_url: str
+) -> None:
+    """HTTP requires Allow on a 405: the error handler must keep the error's headers."""
+    app = build(example, CONFIG)
+    client = app.test_client()
+    answers = [
+        (rule.rule, client.open(ARGUMENT.sub("1", rule.rule), method="PATCH"))
+        for rule in app.url_map.iter_rules()
+        if "PATCH" not in (rule.methods or ())
+    ]
+    refused = [(path, r) for path, r in answers if r.status_code == 405]
+    assert refused, "no route answered PATCH with a 405"
+    for path, response in refused:
+        allowed = set(response.headers.get("Allow", "").replace(" ", "").split(","))
+        assert allowed - {""}, (path, dict(response.headers))
+        assert is_own_error(response, path), response.text[:500]
+
+
 ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 ODD_VALUES = st.sampled_from(
     ["", "0", "-1", "1.5", "99999999999999999999", "..", "%00", "x" * 5000,

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillWaiting
 from typing import Any
 
 import pytest
 import redis
+from bs4 import BeautifulSoup
+from celery import Celery
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import TestResponse
 
 from cookbook import services
-from examples.celery import create_app
+from cookbook.catalogue import ROOT
+from examples.celery.task_app import create_app
+from tests.conftest import csrf_token
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.services
 
-WORKER_APP = "examples.celery.make_celery"
+# The worker runs as in the README: `cd examples/celery && celery -A make_celery worker`
+WORKER_APP = "make_celery"
+WORKER_CWD = ROOT / "examples" / "celery"
 # How slow `process` is in the tests: slow enough to watch its progress.
 SECONDS_PER_ITEM = "0.2"
+QUEUE_DOWN = "The task queue is unavailable. Try again shortly."
 Status = dict[str, Any]
 
 
-def start_worker(broker_url: str, **settings: str) -> services.CeleryWorker:
+def start_worker(
+    broker_url: str, *, pool: str = "solo", **settings: str
+) -> services.CeleryWorker:
     """A worker subprocess configured, like the web app, through the environment."""
     env = {
         "REDIS_URL": broker_url,
@@ -36,7 +51,9 @@ def start_worker(broker_url: str, **settings: str) -> services.CeleryWorker:
         "FLASK_SECONDS_PER_ITEM": SECONDS_PER_ITEM,
         **settings,
     }
-    worker = services.CeleryWorker(WORKER_APP, broker_url=broker_url, env=env)
+    worker = services.CeleryWorker(
+        WORKER_APP, cwd=WORKER_CWD, broker_url=broker_url, env=env, pool=pool
+    )
     worker.start()
     return worker
 
@@ -92,7 +109,7 @@ def wait_for(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         response = client.get(status_url)
-        assert response.status_code == 200, response.json
+        assert response.status_code == 200, response.text
         seen.append(response.json)
         if done(seen[-1]):
             return seen
@@ -105,29 +122,37 @@ def ready(status: Status) -> bool:
 
 
 def start(client: FlaskClient, task: str, **form: object) -> str:
-    response = client.post(f"/tasks/{task}", data=form)
-    assert response.status_code == 202, response.json
+    response = client.post(f"/api/tasks/{task}", data=form)
+    assert response.status_code == 202, response.text
     status_url: str = response.json["status_url"]
     assert response.headers["Location"] == status_url
     return status_url
 
 
+# --- Starting tasks and polling them ----------------------------------------
+
+
 def test_the_page_offers_a_form_for_every_task(client: FlaskClient) -> None:
-    page = client.get("/").get_data(as_text=True)
-    for task in ("add", "divide", "process", "sleep"):
-        assert f'action="/tasks/{task}"' in page
-    assert page.count('name="csrf_token"') == 4
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    forms = BeautifulSoup(response.text, "html.parser").find_all("form")
+    assert {(form["method"], form["action"]) for form in forms} == {
+        ("post", f"/api/tasks/{task}") for task in ("add", "divide", "process", "sleep")
+    }
+    assert all(form.find("input", attrs={"name": "csrf_token"}) for form in forms)
 
 
 def test_starting_a_task_answers_at_once_and_it_waits_queued(idle_app: Flask) -> None:
     client = idle_app.test_client()
-    response = client.post("/tasks/sleep", data={"seconds": 30})
-    assert response.status_code == 202
+    response = client.post("/api/tasks/sleep", data={"seconds": 30})
+    assert response.status_code == 202, response.text
     task_id = response.json["task_id"]
-    assert response.json["status_url"] == f"/tasks/{task_id}"
+    assert response.json["status_url"] == f"/api/tasks/{task_id}"
+    assert response.headers["Location"] == f"/api/tasks/{task_id}"
 
-    status = client.get(f"/tasks/{task_id}").json
-    assert status == {
+    status = client.get(f"/api/tasks/{task_id}")
+    assert status.status_code == 200, status.text
+    assert status.json == {
         "task_id": task_id,
         "state": "QUEUED",
         "ready": False,
@@ -136,6 +161,8 @@ def test_starting_a_task_answers_at_once_and_it_waits_queued(idle_app: Flask) ->
 
 
 def test_the_sum_arrives_through_the_poll_route(client: FlaskClient) -> None:
+    # The worker imports the tasks as `task_app.tasks`, this test as
+    # `examples.celery.task_app.tasks`: their explicit names are what match.
     status_url = start(client, "add", a=2, b=40)
     final = wait_for(client, status_url, ready)[-1]
     assert final["state"] == "SUCCESS"
@@ -165,24 +192,51 @@ def test_a_task_that_raises_shows_as_failed(client: FlaskClient) -> None:
     assert "Traceback" not in str(final)
 
 
+# --- Errors: JSON under /api/, the example's page elsewhere -----------------
+
+
 @pytest.mark.parametrize(
-    "task_id",
-    [str(uuid.uuid4()), "not-a-uuid", "x" * 5000, "%00", "../add"],
+    ("task_id", "message"),
+    [
+        (str(uuid.uuid4()), "No such task."),
+        ("not-a-uuid", "The requested URL was not found"),
+        ("x" * 5000, "The requested URL was not found"),
+        ("%00", "The requested URL was not found"),
+        ("../add", "The requested URL was not found"),
+    ],
     ids=["never-issued", "not-a-uuid", "very-long", "nul", "traversal"],
 )
-def test_an_unknown_task_id_is_a_json_404(idle_app: Flask, task_id: str) -> None:
-    response = idle_app.test_client().get(f"/tasks/{task_id}")
-    assert response.status_code == 404
-    assert response.json["error"] == "Not Found"
-
-
-def test_errors_are_a_page_for_browsers(idle_app: Flask) -> None:
+def test_an_unknown_task_id_is_a_json_404(
+    idle_app: Flask, task_id: str, message: str
+) -> None:
+    # JSON even when the client would rather have a page: the path decides.
     response = idle_app.test_client().get(
-        f"/tasks/{uuid.uuid4()}", headers={"Accept": "text/html"}
+        f"/api/tasks/{task_id}", headers={"Accept": "text/html"}
     )
-    assert response.status_code == 404
+    assert response.status_code == 404, response.text
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == "Not Found"
+    assert response.json["message"].startswith(message)
+
+
+def test_polling_a_start_route_is_a_json_405(idle_app: Flask) -> None:
+    response = idle_app.test_client().get("/api/tasks/add")
+    assert response.status_code == 405, response.text
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == "Method Not Allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_an_unknown_page_is_the_examples_own_404_page(idle_app: Flask) -> None:
+    response = idle_app.test_client().get("/no-such-page")
+    assert response.status_code == 404, response.text
     assert response.mimetype == "text/html"
-    assert "No such task." in response.get_data(as_text=True)
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.h1 is not None
+    assert page.h1.get_text() == "404 Not Found"
+    back = page.find("a", string="Back to the tasks")
+    assert back is not None, response.text
+    assert back["href"] == "/"
 
 
 @pytest.mark.parametrize(
@@ -202,16 +256,18 @@ def test_errors_are_a_page_for_browsers(idle_app: Flask) -> None:
 def test_bad_input_is_a_400_and_queues_nothing(
     idle_app: Flask, redis_url: str, task: str, form: dict[str, str], message: str
 ) -> None:
-    response = idle_app.test_client().post(f"/tasks/{task}", data=form)
-    assert response.status_code == 400
+    response = idle_app.test_client().post(f"/api/tasks/{task}", data=form)
+    assert response.status_code == 400, response.text
     assert response.json["message"].startswith(message)
     with redis.Redis.from_url(redis_url) as broker:
-        assert broker.llen("celery") == 0
+        # No message in the queue and no QUEUED record either.
+        assert broker.dbsize() == 0
 
 
 def test_a_json_body_is_not_mistaken_for_a_form(idle_app: Flask) -> None:
-    response = idle_app.test_client().post("/tasks/add", json={"a": 1, "b": 2})
-    assert response.status_code == 400
+    response = idle_app.test_client().post("/api/tasks/add", json={"a": 1, "b": 2})
+    assert response.status_code == 400, response.text
+    assert response.json["message"].startswith("'a' must be")
 
 
 def test_starting_a_task_needs_the_csrf_token(
@@ -219,14 +275,116 @@ def test_starting_a_task_needs_the_csrf_token(
 ) -> None:
     app = make_app(redis_url, monkeypatch, WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    refused = client.post("/tasks/add", data={"a": 1, "b": 2})
-    assert refused.status_code == 400
+    refused = client.post("/api/tasks/add", data={"a": 1, "b": 2})
+    assert refused.status_code == 400, refused.text
     assert "CSRF" in refused.json["message"]
 
-    page = client.get("/").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    accepted = client.post("/tasks/add", data={"a": 1, "b": 2, "csrf_token": token})
-    assert accepted.status_code == 202
+    token = csrf_token(client.get("/").text)
+    accepted = client.post("/api/tasks/add", data={"a": 1, "b": 2, "csrf_token": token})
+    assert accepted.status_code == 202, accepted.text
+
+
+# --- Redis out of reach: a 503 to retry, never a hang -----------------------
+
+
+def assert_queue_down(response: TestResponse) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    assert response.json["message"] == QUEUE_DOWN
+
+
+ROUTES = pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("POST", "/api/tasks/add", {"a": "1", "b": "2"}),
+        ("GET", f"/api/tasks/{uuid.uuid4()}", {}),
+    ],
+    ids=["start", "poll"],
+)
+
+
+@ROUTES
+def test_an_unreachable_queue_is_a_503_to_retry(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, form: dict[str, str]
+) -> None:
+    nobody_listens = f"redis://127.0.0.1:{services.free_port()}/0"
+    client = make_app(nobody_listens, monkeypatch).test_client()
+    assert_queue_down(client.open(path, method=method, data=form))
+
+
+def test_redis_is_given_up_on_after_a_few_seconds(idle_app: Flask) -> None:
+    """Socket timeouts on both connections, or a frozen Redis holds requests forever."""
+    celery = idle_app.extensions["celery"]
+    backend = celery.backend.client.connection_pool.connection_kwargs
+    with celery.connection_for_write() as connection:
+        broker = connection.default_channel.client.connection_pool.connection_kwargs
+    for name, timeouts in (("backend", backend), ("broker", broker)):
+        for key in ("socket_timeout", "socket_connect_timeout"):
+            seconds = timeouts.get(key)
+            assert seconds is not None and 0 < seconds <= 5, f"{name} {key}={seconds}"
+
+
+@pytest.fixture
+def frozen_redis() -> Iterator[services.RedisServer]:
+    """A Redis server that accepts connections but never answers (SIGSTOP)."""
+    server = services.RedisServer(databases=1)
+    try:
+        server.start()
+    except services.ServiceUnavailable as error:
+        unavailable(str(error))
+    try:
+        assert server._process is not None
+        os.kill(server._process.pid, signal.SIGSTOP)
+        yield server
+    finally:
+        if server._process is not None:
+            os.kill(server._process.pid, signal.SIGCONT)
+        server.stop()
+
+
+def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
+    """The response, or a failure that says the request hangs.
+
+    A hung request is left behind (no waiting for it): the fixture that froze
+    the server thaws and stops it after the test, and that releases it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(request).result(timeout=seconds)
+    except StillWaiting:
+        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+@ROUTES
+def test_a_frozen_queue_is_a_503_to_retry(
+    frozen_redis: services.RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    form: dict[str, str],
+) -> None:
+    client = make_app(frozen_redis.url(0), monkeypatch).test_client()
+    response = answer_within(30, lambda: client.open(path, method=method, data=form))
+    assert_queue_down(response)
+
+
+def test_a_frozen_broker_alone_is_a_503_to_retry(
+    frozen_redis: services.RedisServer,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The result backend answers, the broker does not: sending the task times out."""
+    monkeypatch.setenv("FLASK_CELERY__broker_url", frozen_redis.url(0))
+    client = make_app(redis_url, monkeypatch).test_client()
+    response = answer_within(
+        30, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
+    )
+    assert_queue_down(response)
+
+
+# --- Killed workers ---------------------------------------------------------
 
 
 def test_a_task_survives_its_worker_being_killed(
@@ -261,6 +419,51 @@ def test_a_task_survives_its_worker_being_killed(
     assert final["result"] == {"current": 10, "total": 10}
 
 
+def test_a_worker_reserves_one_task_at_a_time(worker: services.CeleryWorker) -> None:
+    control = Celery(set_as_current=False, broker=worker.broker_url)
+    try:
+        stats = control.control.inspect([worker.hostname], timeout=5).stats()
+    finally:
+        control.close()
+    assert stats is not None, "the worker did not answer `celery inspect stats`"
+    assert stats[worker.hostname]["prefetch_count"] == 1
+
+
+def test_a_killed_worker_strands_only_the_task_it_was_running(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks queued behind a running one are not lost with its worker.
+
+    With the default visibility timeout (an hour), whatever a killed worker
+    had reserved waits that hour; reserving one task at a time keeps the
+    queued ones free for the next worker. The first worker has a thread pool:
+    like the default prefork pool, it keeps fetching while a task runs (a solo
+    worker fetches nothing until its task returns, so it cannot show this).
+    """
+    client = make_app(redis_url, monkeypatch).test_client()
+    first = start_worker(redis_url, pool="threads")
+    try:
+        slow = start(client, "process", total=100)
+        sums = [start(client, "add", a=a, b=1) for a in (1, 2)]
+        wait_for(client, slow, lambda s: s["state"] == "PROGRESS")
+        first.kill()
+    finally:
+        first.stop()
+
+    second = start_worker(redis_url)
+    try:
+        finished = [wait_for(client, url, ready)[-1] for url in sums]
+        stranded = client.get(slow)
+    finally:
+        second.stop()
+    assert [status["result"] for status in finished] == [2, 3]
+    assert stranded.status_code == 200, stranded.text
+    assert stranded.json["state"] == "PROGRESS"  # until the visibility timeout
+
+
+# --- In a browser -----------------------------------------------------------
+
+
 @pytest.mark.browser
 def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
     worker: services.CeleryWorker,
@@ -280,14 +483,15 @@ def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
         row = page.locator("#tasks li").first
         bar = row.locator("progress")
         expect(row.locator(".state")).to_have_text("PROGRESS")
+        expect(bar).to_be_visible()
         expect(bar).to_have_js_property("max", 10)
         # The bar moves while the task runs, not only at the end.
         page.wait_for_function(
             "bar => bar.value > 0 && bar.value < bar.max", arg=bar.element_handle()
         )
         expect(row.locator(".state")).to_have_text("SUCCESS", timeout=30_000)
-        expect(bar).to_have_js_property("value", 1)
-        expect(row.locator("output")).to_have_text('{"current":10,"total":10}')
+        expect(bar).to_have_js_property("value", 10)
+        expect(row.locator("output")).to_have_text("10 of 10 items processed")
 
         page.get_by_role("button", name="Divide").click()  # by the default 0
         row = page.locator("#tasks li").first
@@ -295,24 +499,4 @@ def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
         expect(row.locator("output")).to_have_text(
             "ZeroDivisionError: division by zero"
         )
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "form"),
-    [
-        ("POST", "/tasks/add", {"a": "1", "b": "2"}),
-        ("GET", f"/tasks/{uuid.uuid4()}", {}),
-    ],
-    ids=["start", "poll"],
-)
-def test_an_unreachable_queue_is_a_503_to_retry(
-    monkeypatch: pytest.MonkeyPatch, method: str, path: str, form: dict[str, str]
-) -> None:
-    nobody_listens = f"redis://127.0.0.1:{services.free_port()}/0"
-    client = make_app(nobody_listens, monkeypatch).test_client()
-    response = client.open(path, method=method, data=form)
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "30"
-    assert (
-        response.json["message"] == "The task queue is unavailable. Try again shortly."
-    )
+        expect(row.locator("progress")).to_be_hidden()
