@@ -25,12 +25,14 @@ def run(host: str, port: int) -> None:
     with contextlib.ExitStack() as stack:
         # A fresh secret for each run: the gallery is for trying things out.
         os.environ.setdefault("FLASK_SECRET_KEY", secrets.token_hex())
-        if "REDIS_URL" not in os.environ:
+        examples = catalogue.discover()
+        needed = {name for example in examples for name in example.services}
+        if "redis" in needed and "REDIS_URL" not in os.environ:
             redis_server = stack.enter_context(services.RedisServer())
             os.environ["REDIS_URL"] = redis_server.url(0)
             print(f" * Redis on {os.environ['REDIS_URL']}", flush=True)
-        for example in catalogue.discover():
-            if example.has_celery_worker:
+        for example in examples:
+            if "celery-worker" in example.services:
                 # Threads suit the demo's sleep-bound tasks: one visitor's
                 # 30-second task does not hold everyone else's in the queue.
                 worker = services.CeleryWorker(

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,6 +65,8 @@ DOCS_PAGE_WORDS = {
     "urlprocessors": 524, "viewdecorators": 827, "wtforms": 587,
 }  # fmt: skip
 README_FLOOR = 350
+# What each example needs started or installed (see the file's comments).
+SERVICES = tomllib.loads((ROOT / "cookbook" / "services.toml").read_text("utf-8"))
 # Not the example's source: caches, compiled files, data written by a run.
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", "instance"}
 
@@ -144,9 +147,10 @@ class Example:
         return max(DOCS_PAGE_WORDS.get(self.docs_slug or "", 0), README_FLOOR)
 
     @property
-    def has_celery_worker(self) -> bool:
-        """Examples with a make_celery.py get a worker in the gallery."""
-        return (self.path / "make_celery.py").exists()
+    def services(self) -> list[str]:
+        """What the example needs started, as cookbook/services.toml declares."""
+        needs: list[str] = SERVICES["examples"].get(self.folder, [])
+        return needs
 
     def source_files(self) -> list[str]:
         """The example's files, relative to its folder, for the gallery to show.

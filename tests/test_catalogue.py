@@ -106,6 +106,21 @@ def test_every_page_uses_the_cookbooks_stylesheet(example: catalogue.Example) ->
         assert stylesheet.read_bytes() == REFERENCE_STYLESHEET, stylesheet
 
 
+def test_services_are_declared_for_known_examples_and_services() -> None:
+    declared = catalogue.SERVICES["examples"]
+    assert set(declared) <= set(catalogue.PATTERNS)
+    known = set(catalogue.SERVICES["services"])
+    assert {s for needs in declared.values() for s in needs} <= known
+
+
+@by_folder
+def test_an_example_with_a_worker_declares_it(example: catalogue.Example) -> None:
+    has_worker = (example.path / "make_celery.py").exists()
+    assert has_worker == ("celery-worker" in example.services)
+    if has_worker:
+        assert "redis" in example.services
+
+
 # -- The README ------------------------------------------------------------------
 
 
