@@ -196,20 +196,27 @@ def load_app(module_name: str, config: Mapping[str, Any] | None = None) -> Flask
     config passed as FLASK_* variables that its `from_prefixed_env()` reads,
     so every call gets a new app configured before its import-time checks.
     """
-    module = importlib.import_module(module_name)
+    fresh = module_name not in sys.modules
+    # For a module-level app the first import is what builds (and checks) it.
+    module = import_with_env(module_name, config)
     if hasattr(module, "create_app"):
         return cast(Flask, module.create_app(config))
-    for name in [
-        m for m in sys.modules if m == module_name or m.startswith(f"{module_name}.")
-    ]:
-        del sys.modules[name]
+    if not fresh:
+        stale = [m for m in sys.modules if f"{m}.".startswith(f"{module_name}.")]
+        for name in stale:
+            del sys.modules[name]
+        module = import_with_env(module_name, config)
+    return cast(Flask, module.app)
+
+
+def import_with_env(module_name: str, config: Mapping[str, Any] | None) -> Any:
+    """Import a module with `config` in the environment as FLASK_* variables."""
     saved = dict(os.environ)
     try:
         os.environ.update(
             {f"FLASK_{k}": json.dumps(v) for k, v in (config or {}).items()}
         )
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return cast(Flask, module.app)
