@@ -1,0 +1,62 @@
+"""Application dispatching: separate Flask apps served as one WSGI application.
+
+create_app() joins two apps by path: the site at /, its JSON API at /api.
+create_team_app() is the lookup that dispatch.py's dispatchers call to build
+one portal per team, by subdomain or by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask import request
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from .api import create_api
+from .frontend import create_frontend
+
+API_PREFIX = "/api"
+# The teams that have a portal of their own. Any other name is no app: the
+# dispatchers answer it with a 404 or their default app, and build nothing.
+TEAMS = {"red": "Red team", "blue": "Blue team"}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The portal: the site at /, its JSON API at /api, two Flask apps in one."""
+    site = create_frontend(test_config)  # reads the config, checks the secret key
+    # A separate app, with its own routes, error handlers and extensions, but
+    # the site's settings: the same secret key, so it reads the site's session.
+    api = create_api(site.config)
+    # Mounted inside the site's wsgi_app rather than around the site, so the
+    # result is still one Flask object that `flask --app portal run`, the test
+    # client and any WSGI server can serve.
+    site.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        site.wsgi_app, {API_PREFIX: api}
+    )
+
+    @site.template_global()
+    def api_url(endpoint: str, **values: Any) -> str:
+        """A link into the API, built from its own routes, under the site's mount."""
+        urls = api.url_map.bind("", script_name=request.script_root + API_PREFIX)
+        return urls.build(endpoint, values)
+
+    return site
+
+
+def create_team_app(
+    team: str, test_config: Mapping[str, Any] | None = None
+) -> Flask | None:
+    """A team's own portal, or None when `team` is no team."""
+    if team not in TEAMS:
+        return None
+    # The same factory with another configuration; a cookie of its own, so the
+    # portals at /red/ and /blue/ do not share one session.
+    return create_app(
+        {
+            **(test_config or {}),
+            "SITE_NAME": TEAMS[team],
+            "SESSION_COOKIE_NAME": f"{team}_session",
+        }
+    )

@@ -1,0 +1,47 @@
+"""Large applications as packages: `app` lives here, its views in modules beside it.
+
+`flask --app guestbook run` imports this package, which creates `app` and then
+imports the view modules that add routes to it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import api
+from . import db
+from . import errors
+
+# The package's name, so Flask finds templates/ and static/ inside the package.
+app = Flask(__name__, instance_relative_config=True)
+app.config.from_mapping(
+    SECRET_KEY=None,
+    # Data lives in the instance folder, outside the package.
+    DATABASE=os.path.join(app.instance_path, "guestbook.sqlite"),
+    # An entry is a name and 500 characters: 16 KiB holds any honest form.
+    MAX_CONTENT_LENGTH=16 * 1024,
+    SESSION_COOKIE_SAMESITE="Lax",
+)
+app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE
+if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+    app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+    raise RuntimeError(errors.MISSING_KEY)
+
+os.makedirs(app.instance_path, exist_ok=True)
+errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+csrf = CSRFProtect(app)
+db.init_app(app)
+# A blueprint needs no `app` to define its routes, so it is imported at the top
+# like any module and registered here.
+app.register_blueprint(api.bp)
+
+# views.py decorates `app` itself (`from . import app`), so it can only be
+# imported once `app` exists: here, at the bottom. That makes a circular import,
+# and a safe one: this module uses nothing from views.py, it only needs the
+# @app.route lines in it to run.
+from . import views  # noqa: E402, F401

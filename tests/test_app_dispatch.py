@@ -1,0 +1,454 @@
+"""Application dispatching: two apps joined by path, one app per team on first use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
+from werkzeug.test import TestResponse
+
+from cookbook import catalogue
+from examples.app_dispatch.portal import create_app
+from examples.app_dispatch.portal import create_team_app
+from examples.app_dispatch.portal.dispatch import PathDispatcher
+from examples.app_dispatch.portal.dispatch import SubdomainDispatcher
+from tests.conftest import assert_error_page as shared_assert_error_page
+from tests.conftest import csrf_token
+
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+NO_SITE = "404 Not Found: there is no site at this address."
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app(TEST_CONFIG)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class CountingFactory:
+    """create_team_app with the test config, remembering every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, team: str) -> Flask | None:
+        with self.lock:
+            self.calls.append(team)
+        return create_team_app(team, TEST_CONFIG)
+
+
+def api_of(app: Flask) -> Flask:
+    """The API app that create_app mounted inside the site."""
+    middleware = app.wsgi_app
+    assert isinstance(middleware, DispatcherMiddleware)
+    api = middleware.mounts["/api"]
+    assert isinstance(api, Flask)
+    return api
+
+
+def links(html: str) -> set[str]:
+    """Every link and stylesheet URL on the page."""
+    soup = BeautifulSoup(html, "html.parser")
+    return {str(tag["href"]) for tag in soup.find_all(["a", "link"])}
+
+
+def heading(response: TestResponse) -> str:
+    assert response.status_code == 200, response.text
+    h1 = BeautifulSoup(response.text, "html.parser").h1
+    assert h1 is not None, response.text
+    return h1.get_text()
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    shared_assert_error_page(
+        response, status, message, site="Portal", back="Back to the portal"
+    )
+
+
+# --- DispatcherMiddleware: the site at /, a separate API app at /api ------------
+
+
+def test_the_site_and_the_api_are_separate_flask_apps_with_one_config(
+    app: Flask,
+) -> None:
+    api = api_of(app)
+    assert api is not app
+    assert {r.endpoint for r in app.url_map.iter_rules()} >= {"frontend.index"}
+    assert {r.endpoint for r in api.url_map.iter_rules()} == {"api.index", "api.me"}
+    for key in ("SECRET_KEY", "TESTING", "SITE_NAME", "MAX_CONTENT_LENGTH"):
+        assert api.config[key] == app.config[key], key
+
+
+def test_each_app_answers_its_own_paths(client: FlaskClient) -> None:
+    assert heading(client.get("/")) == "Portal"
+    response = client.get("/api/")
+    assert response.status_code == 200, response.text
+    assert response.json == {
+        "site": "Portal",
+        "links": {"self": "/api/", "me": "/api/me"},
+    }
+
+
+def test_the_api_reads_the_session_the_site_stored(client: FlaskClient) -> None:
+    assert client.get("/api/me").json == {"name": None}
+    response = client.post("/name", data={"name": "Ada"})
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/"
+    assert client.get("/api/me").json == {"name": "Ada"}
+    page = client.get("/").text
+    assert "Hello, Ada. The API knows you now too." in page
+    field = BeautifulSoup(page, "html.parser").find(id="name")
+    assert field is not None and field.get("value") == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "name"),
+    [
+        ("GET", "/api/nowhere", 404, "Not Found"),
+        ("POST", "/api/me", 405, "Method Not Allowed"),
+        ("DELETE", "/api/", 405, "Method Not Allowed"),
+    ],
+)
+def test_api_errors_are_the_apis_own_json(
+    client: FlaskClient, method: str, path: str, status: int, name: str
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == status, response.text
+    assert response.json is not None, response.text
+    assert response.json["error"] == name
+    assert response.json["message"]
+    if status == 405:
+        allowed = set(response.headers["Allow"].split(", "))
+        assert allowed == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/apis", "/static/none.css"])
+def test_site_errors_are_the_sites_own_page(client: FlaskClient, path: str) -> None:
+    """/apis is not under /api: the mount takes whole path segments only."""
+    assert_error_page(
+        client.get(path), 404, "The requested URL was not found on the server."
+    )
+
+
+def test_a_bad_host_is_a_400_in_the_api_too(client: FlaskClient) -> None:
+    response = client.get("/api/", headers={"Host": "a..b"})
+    assert response.status_code == 400, response.text
+    assert response.json is not None and response.json["error"] == "Bad Request"
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "x" * 51, "line\nbreak", "nul\x00"], ids=repr
+)
+def test_a_bad_name_is_a_400_and_stores_nothing(client: FlaskClient, name: str) -> None:
+    response = client.post("/name", data={"name": name})
+    assert response.status_code == 400, response.text
+    assert "Give a name of 1 to 50 printable characters." in response.text
+    assert client.get("/api/me").json == {"name": None}
+
+
+def test_the_name_form_needs_its_csrf_token() -> None:
+    client = create_app({"TESTING": True, "SECRET_KEY": "test"}).test_client()
+    assert_error_page(
+        client.post("/name", data={"name": "Mallory"}),
+        400,
+        "The CSRF token is missing.",
+    )
+    token = csrf_token(client.get("/").text)
+    response = client.post("/name", data={"name": "Ada", "csrf_token": token})
+    assert response.status_code == 303, response.text
+    assert client.get("/api/me").json == {"name": "Ada"}
+
+
+@pytest.mark.parametrize("outer", ["", "/outer", "/two/levels"])
+def test_url_for_in_each_app_carries_every_prefix_in_front(
+    app: Flask, outer: str
+) -> None:
+    client = Client(DispatcherMiddleware(NotFound(), {outer: app}) if outer else app)
+    api = client.get(f"{outer}/api/")
+    assert api.status_code == 200, api.text
+    assert api.json is not None
+    assert api.json["links"] == {"self": f"{outer}/api/", "me": f"{outer}/api/me"}
+    page = client.get(f"{outer}/")
+    assert page.status_code == 200, page.text
+    # The site links to the API through the API's own routes.
+    assert links(page.text) == {
+        f"{outer}/",
+        f"{outer}/api/",
+        f"{outer}/api/me",
+        f"{outer}/static/style.css",
+    }
+
+
+# --- SubdomainDispatcher: one app per team, built on first use --------------------
+
+
+@pytest.fixture
+def factory() -> CountingFactory:
+    return CountingFactory()
+
+
+@pytest.fixture
+def by_subdomain(factory: CountingFactory) -> SubdomainDispatcher:
+    return SubdomainDispatcher("example.com", factory)
+
+
+def test_each_subdomain_gets_its_teams_own_portal(
+    by_subdomain: SubdomainDispatcher, factory: CountingFactory
+) -> None:
+    client = Client(by_subdomain)
+    assert factory.calls == []  # nothing is built before a request asks
+    red = client.get("/", headers={"Host": "red.example.com"})
+    assert heading(red) == "Red team"
+    assert heading(client.get("/", headers={"Host": "blue.example.com"})) == "Blue team"
+    api = client.get("/api/", headers={"Host": "red.example.com"})
+    assert api.json is not None and api.json["site"] == "Red team"
+    assert factory.calls == ["red", "blue"]
+
+
+def test_a_subdomain_reuses_its_app(
+    by_subdomain: SubdomainDispatcher, factory: CountingFactory
+) -> None:
+    client = Client(by_subdomain)
+    for _ in range(3):
+        response = client.get("/", headers={"Host": "red.example.com"})
+        assert response.status_code == 200, response.text
+    assert factory.calls == ["red"]
+    assert by_subdomain.apps.get("red") is by_subdomain.apps.get("red")
+
+
+@pytest.mark.parametrize(
+    "host", ["Red.Example.COM", "red.example.com:8080", "red.example.com."]
+)
+def test_the_host_may_have_any_case_a_port_or_a_trailing_dot(
+    by_subdomain: SubdomainDispatcher, host: str
+) -> None:
+    assert heading(Client(by_subdomain).get("/", headers={"Host": host})) == "Red team"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "green.example.com",  # no such team
+        "example.com",  # the domain itself: no team named ""
+        "a.red.example.com",  # a subdomain of a team's subdomain
+        "redexample.com",  # ends with "example.com", but another domain
+        "red.example.com.evil.test",
+        "127.0.0.1:5000",
+        "[::1]:5000",
+        "a..b",
+        "x" * 300,
+    ],
+)
+def test_unknown_subdomains_and_other_hosts_are_a_404_and_build_nothing(
+    by_subdomain: SubdomainDispatcher, host: str
+) -> None:
+    response = Client(by_subdomain).get("/", headers={"Host": host})
+    assert response.status_code == 404, response.text
+    assert response.text == NO_SITE
+    assert by_subdomain.apps.instances == {}
+
+
+# --- PathDispatcher: /<team>/ mounted, everything else to the default app ---------
+
+
+def echo(label: str) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app that answers with its label and the paths it was given."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        seen = {
+            "app": label,
+            "script_name": environ.get("SCRIPT_NAME", ""),
+            "path_info": environ.get("PATH_INFO", ""),
+        }
+        return [json.dumps(seen).encode()]
+
+    return app
+
+
+TEAM_ECHOES = {"red": echo("red"), "blue": echo("blue")}
+
+
+@pytest.mark.parametrize("outer", ["", "/outer"])
+@pytest.mark.parametrize(
+    ("path", "app", "script_name", "path_info"),
+    [
+        ("/red/page", "red", "/red", "/page"),
+        ("/red/a/b/", "red", "/red", "/a/b/"),
+        ("/red/", "red", "/red", "/"),
+        ("/red", "red", "/red", ""),
+        ("/blue/page", "blue", "/blue", "/page"),
+        ("/", "default", "", "/"),
+        ("/page", "default", "", "/page"),
+        ("/green/page", "default", "", "/green/page"),
+        ("/reddish/page", "default", "", "/reddish/page"),
+        ("//red/page", "default", "", "//red/page"),
+    ],
+)
+def test_the_path_dispatcher_moves_the_first_segment_into_script_name(
+    outer: str, path: str, app: str, script_name: str, path_info: str
+) -> None:
+    dispatcher = PathDispatcher(echo("default"), TEAM_ECHOES.get)
+    environ = {"SCRIPT_NAME": outer, "PATH_INFO": path}
+    response = Client(dispatcher).get(environ_overrides=environ)
+    assert response.json == {
+        "app": app,
+        "script_name": outer + script_name,
+        "path_info": path_info,
+    }
+
+
+def test_unknown_path_segments_build_nothing() -> None:
+    dispatcher = PathDispatcher(echo("default"), TEAM_ECHOES.get)
+    client = Client(dispatcher)
+    for n in range(100):
+        client.get(f"/made-up-{n}/page")
+    client.get("/red/")
+    assert list(dispatcher.apps.instances) == ["red"]
+
+
+def test_team_portals_by_path_fall_back_to_the_main_portal(
+    app: Flask, factory: CountingFactory
+) -> None:
+    client = Client(PathDispatcher(app, factory))
+    red = client.get("/red/")
+    assert heading(red) == "Red team"
+    # Inside the red portal, url_for puts /red in front of every link.
+    assert links(red.text) == {
+        "/red/",
+        "/red/api/",
+        "/red/api/me",
+        "/red/static/style.css",
+    }
+    api = client.get("/red/api/")
+    assert api.json == {
+        "site": "Red team",
+        "links": {"self": "/red/api/", "me": "/red/api/me"},
+    }
+    # /red is the red portal's root, as on any mount: Flask adds the slash.
+    assert client.get("/red").headers["Location"].endswith("/red/")
+    # Everything else is the main portal's: its pages, its API, its 404 page.
+    assert heading(client.get("/")) == "Portal"
+    assert client.get("/api/").json == {
+        "site": "Portal",
+        "links": {"self": "/api/", "me": "/api/me"},
+    }
+    assert_error_page(
+        client.get("/green/"), 404, "The requested URL was not found on the server."
+    )
+    assert factory.calls == ["red", "api", "green"]  # asked, only red was built
+
+
+def test_team_portals_by_path_do_not_share_a_session(app: Flask) -> None:
+    """Same secret key, same cookie path: only the cookie's name keeps them apart."""
+    client = Client(PathDispatcher(app, CountingFactory()))
+    response = client.post("/red/name", data={"name": "Ada"})
+    assert response.status_code == 303, response.text
+    assert client.get("/red/api/me").json == {"name": "Ada"}
+    assert client.get("/blue/api/me").json == {"name": None}
+    assert client.get("/api/me").json == {"name": None}
+
+
+# --- Both dispatchers: exactly one app per name, however many ask at once ---------
+
+THREADS = 8
+ROUNDS = 5
+
+
+def concurrent_first_requests(
+    dispatcher: SubdomainDispatcher | PathDispatcher, path: str, host: str
+) -> list[TestResponse]:
+    """THREADS requests for one team that has no app yet, released together."""
+    barrier = threading.Barrier(THREADS)
+    responses: list[TestResponse] = []
+
+    def request() -> None:
+        client = Client(dispatcher)
+        barrier.wait()
+        response = client.get(path, headers={"Host": host})
+        response.close()
+        responses.append(response)
+
+    threads = [threading.Thread(target=request) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "host"),
+    [
+        (lambda f: SubdomainDispatcher("example.com", f), "/", "red.example.com"),
+        (lambda f: PathDispatcher(echo("default"), f), "/red/", "localhost"),
+    ],
+    ids=["subdomain", "path"],
+)
+def test_concurrent_first_requests_build_exactly_one_app(
+    make: Callable[[CountingFactory], SubdomainDispatcher | PathDispatcher],
+    path: str,
+    host: str,
+) -> None:
+    # A race is not lost every time: run it a few times, each on a new dispatcher.
+    for _ in range(ROUNDS):
+        factory = CountingFactory()
+        dispatcher = make(factory)
+        responses = concurrent_first_requests(dispatcher, path, host)
+        assert [r.status_code for r in responses] == [200] * THREADS
+        assert all("Red team" in r.text for r in responses)
+        assert factory.calls == ["red"]
+
+
+# --- wsgi.py: what a WSGI server imports --------------------------------------
+
+WSGI_CHECK = """
+import json
+from werkzeug.test import Client
+import wsgi
+print(json.dumps([
+    Client(wsgi.application).get("/api/").json["site"],
+    Client(wsgi.teams_by_path).get("/red/api/").json["site"],
+    Client(wsgi.teams_by_path).get("/api/").json["site"],
+    Client(wsgi.teams_by_subdomain)
+    .get("/api/", headers={"Host": "blue.localhost:5001"})
+    .json["site"],
+]))
+"""
+
+
+def test_wsgi_py_serves_the_portal_and_the_team_dispatchers() -> None:
+    """Run where the README runs it: in the example's folder, with a secret key."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FLASK_", "PYTHON", "PORTAL_"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WSGI_CHECK],
+        cwd=catalogue.EXAMPLES / "app_dispatch",
+        env={**env, "FLASK_SECRET_KEY": "from-the-environment"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["Portal", "Red team", "Portal", "Blue team"]
