@@ -1,0 +1,49 @@
+"""Uploading files: a file drop that stores uploads safely and serves them back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import errors
+from . import views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        # Uploads are data: in the instance folder, never in the source tree.
+        UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
+        # The whole request body: one file plus a few hundred bytes of form.
+        # A larger body is answered 413 before anything is parsed or saved.
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        # Flask 3.1: the largest text field held in memory. The only text
+        # field is the CSRF token, but Werkzeug checks this limit against each
+        # 64 KiB chunk it reads, file data included: set it at or below 64 KiB
+        # and files larger than that are refused.
+        MAX_FORM_MEMORY_SIZE=128 * 1024,
+        # Flask 3.1: how many parts a multipart body may have; the form sends 2.
+        MAX_FORM_PARTS=10,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_UPLOAD_FOLDER, ...
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    app.register_blueprint(views.bp)
+    return app
