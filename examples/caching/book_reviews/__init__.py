@@ -1,0 +1,51 @@
+"""Caching with Flask-Caching: book reviews with cached search pages and summaries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import books
+from . import errors
+from . import views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE=os.path.join(app.instance_path, "book_reviews.sqlite"),
+        MAX_CONTENT_LENGTH=16 * 1024,  # a review is at most 2,000 characters
+        SESSION_COOKIE_SAMESITE="Lax",
+        # In this process's memory: right for one process. With several
+        # workers, each would cache (and drop) on its own: use Redis there,
+        # FLASK_CACHE_TYPE=RedisCache and REDIS_URL=redis://host:6379/0.
+        CACHE_TYPE="SimpleCache",
+        CACHE_REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # This app's Redis keys start with it, and cache.clear() deletes only
+        # those, not whatever else shares the database (a Celery queue...).
+        CACHE_KEY_PREFIX="book_reviews:",
+        CACHE_DEFAULT_TIMEOUT=300,  # for entries whose decorator names none
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_CACHE_TYPE, ...
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    views.cache.init_app(app)
+    books.init_app(app)
+    app.register_blueprint(views.bp)
+    return app

@@ -1,0 +1,145 @@
+"""The caching: a cached page, a memoized function dropped after each write,
+and a page that must never be cached."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import UTC
+from typing import Any
+
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_caching import Cache
+from werkzeug.wrappers import Response
+
+from . import books
+
+cache = Cache()  # bound to each app by create_app(): cache.init_app(app)
+bp = Blueprint("books", __name__)
+
+SEARCH_SECONDS = 60  # a search page may be a minute old: books rarely change
+# A summary is dropped on every new review (delete_memoized below); its
+# timeout is only a safety net, should some write forget to drop it.
+SUMMARY_SECONDS = 24 * 3600
+
+
+def only_successes(response: object) -> bool:
+    """Flask-Caching 2.5 caches an abort() too (as Werkzeug's Response): keep
+    error answers out."""
+    return not isinstance(response, Response) or response.status_code == 200
+
+
+@bp.get("/")
+@cache.cached(timeout=SEARCH_SECONDS, query_string=True, response_filter=only_successes)
+def index() -> ResponseReturnValue:
+    """Search. One cache entry per query string, whatever the order of its
+    arguments, shared by every visitor: so nothing per visitor on this page."""
+    text, sort = read_search()
+    return render_template(
+        "index.html",
+        books=books.find_books(text, sort),
+        q=text,
+        sort=sort,
+        rendered_at=datetime.now(UTC).strftime("%H:%M:%S UTC"),
+        seconds=SEARCH_SECONDS,
+    )
+
+
+@cache.memoize(timeout=SUMMARY_SECONDS)
+def rating_summary(book_id: int) -> books.Summary:
+    """A book's ratings, computed once and kept until its next review."""
+    return books.summarise_ratings(book_id)
+
+
+@bp.post("/books/<int:book_id>/reviews")
+def add_review(book_id: int) -> ResponseReturnValue:
+    book = get_book_or_404(book_id)
+    review, errors = read_review()
+    if errors:
+        return render_book(book, review, errors)
+    review_id = books.add_review(book_id, review["stars"], review["comment"])
+    # This book's cached summary is now wrong: drop it (the other books' stay).
+    # After the commit, not before: dropped first, a request in between would
+    # cache the old numbers again, until the timeout.
+    cache.delete_memoized(rating_summary, book_id)
+    session["my_reviews"] = [review_id, *session.get("my_reviews", [])][:MY_MAX]
+    flash(f"Thank you for reviewing “{book['title']}”.")
+    return redirect(url_for("books.show", book_id=book_id), 303)
+
+
+@bp.get("/mine")
+def my_reviews() -> ResponseReturnValue:
+    """Never cached: each visitor's session makes it different. Cached, the
+    first visitor's reviews would be shown to everyone after them."""
+    ids = session.get("my_reviews", [])
+    return render_template("mine.html", reviews=books.reviews_by_id(ids))
+
+
+# -- The rest of the demo ---------------------------------------------------------
+
+QUERY_MAX = 100
+COMMENT_MAX = 2000  # also a CHECK in books.SCHEMA
+MY_MAX = 20  # reviews remembered in the session cookie
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def read_search() -> tuple[str, str]:
+    text = request.args.get("q", "").strip()
+    sort = request.args.get("sort", "title")
+    if len(text) > QUERY_MAX:
+        abort(400, f"Keep the search to {QUERY_MAX} characters.")
+    if sort not in books.SORTS:
+        abort(400, "Sort by title or by year.")
+    return text, sort
+
+
+def read_review() -> tuple[dict[str, Any], dict[str, str]]:
+    """The submitted review, and a message for each field that is not valid."""
+    stars = request.form.get("stars", type=int)
+    comment = request.form.get("comment", "").replace("\r\n", "\n").strip()
+    errors = {}
+    if stars is None or not 1 <= stars <= 5:
+        errors["stars"] = "Give the book from 1 to 5 stars."
+    if len(comment) > COMMENT_MAX:
+        errors["comment"] = (
+            f"Keep the comment to {COMMENT_MAX:,} characters"
+            f" (this one has {len(comment):,})."
+        )
+    return {"stars": stars, "comment": comment}, errors
+
+
+def get_book_or_404(book_id: int) -> dict[str, Any]:
+    # SQLite integers are 64-bit: a larger id names no book (and would raise).
+    book = books.get_book(book_id) if book_id <= SQLITE_MAX_INT else None
+    if book is None:
+        abort(404, f"There is no book {book_id}.")
+    return book
+
+
+def render_book(
+    book: dict[str, Any],
+    review: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    html = render_template(
+        "book.html",
+        book=book,
+        summary=rating_summary(book["id"]),
+        reviews=books.latest_reviews(book["id"]),
+        review=review or {},
+        errors=errors or {},
+        comment_max=COMMENT_MAX,
+    )
+    return (html, 400) if errors else html
+
+
+@bp.get("/books/<int:book_id>")
+def show(book_id: int) -> ResponseReturnValue:
+    return render_book(get_book_or_404(book_id))

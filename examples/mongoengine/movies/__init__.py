@@ -1,0 +1,48 @@
+"""MongoDB with MongoEngine: movies with an embedded IMDb record, filtered lists,
+a form and a JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import api
+from . import db
+from . import errors
+from . import views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        # mongodb://127.0.0.1:27017/movies, from FLASK_MONGODB_URI. None: an
+        # in-memory mongomock database, so the example runs with no server.
+        MONGODB_URI=None,
+        DEMO_MOVIES=True,  # fill an empty database with a few movies
+        MAX_CONTENT_LENGTH=16 * 1024,  # one movie's fields
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_MONGODB_URI
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    # The API takes only JSON (get_json() refuses other bodies with a 415),
+    # which another site's page cannot send without CORS' consent: no token.
+    csrf.exempt(api.bp)
+    db.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    return app

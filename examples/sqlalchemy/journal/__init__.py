@@ -1,0 +1,64 @@
+"""SQLAlchemy in Flask: one journal, stored in any of four ways (DB_STYLE)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import core
+from . import declarative
+from . import errors
+from . import extension
+from . import imperative
+from . import views
+from .store import EntryStore
+
+# The four ways of the docs page, each a module with the same model and the
+# same methods (store.EntryStore), so the views work with any of them.
+STYLES: dict[str, Callable[[Flask], EntryStore]] = {
+    "flask_sqlalchemy": extension.init_store,
+    "declarative": declarative.init_store,
+    "imperative": imperative.init_store,
+    "core": core.init_store,
+}
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DB_STYLE="flask_sqlalchemy",
+        # Any SQLAlchemy URL; by default a SQLite file in the instance folder.
+        DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "journal.sqlite"),
+        # An entry is at most 10,000 characters: a quarter MiB holds any form.
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    # FLASK_SECRET_KEY, FLASK_DATABASE_URL, FLASK_DB_STYLE
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
+        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
+        raise RuntimeError(errors.MISSING_KEY)
+    style = app.config["DB_STYLE"]
+    if not isinstance(style, str) or style not in STYLES:
+        raise RuntimeError(
+            f"Set DB_STYLE to one of {', '.join(STYLES)}, not {style!r}."
+        )
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    errors.init_app(app)  # first: its guard must run before CSRFProtect's check
+    csrf.init_app(app)
+    app.extensions["journal"] = STYLES[style](app)  # also creates missing tables
+    app.register_blueprint(views.bp)
+    return app

@@ -1,0 +1,91 @@
+"""Way 2: plain SQLAlchemy, a declarative model and a scoped_session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import sessionmaker
+
+from .store import DuplicateTitle
+from .store import NO_SUCH_ENTRY
+from .store import Page
+from .store import TITLE_MAX
+from .store import utcnow
+
+
+class Base(DeclarativeBase):
+    """The table and the class in one go: each Mapped attribute is a column."""
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeclarativeStore:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        # A session per thread, so per request: no request sees another's
+        # objects. remove_session() closes it when the app context ends.
+        self.session = scoped_session(sessionmaker(self.engine))
+        Base.metadata.create_all(self.engine)  # only the tables that are missing
+
+    def remove_session(self, exception: BaseException | None = None) -> None:
+        self.session.remove()  # rolls back whatever was left open, frees the connection
+
+    def page(self, number: int, per_page: int) -> Page:
+        total = self.session.scalar(select(func.count()).select_from(Entry))
+        entries = self.session.scalars(
+            select(Entry)
+            .order_by(Entry.created.desc(), Entry.id.desc())
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        ).all()
+        return Page(entries, number, per_page, total or 0)
+
+    def get_or_404(self, entry_id: int) -> Entry:
+        entry = self.session.get(Entry, entry_id)
+        if entry is None:
+            abort(404, NO_SUCH_ENTRY.format(entry_id))
+        return entry
+
+    def add(self, title: str, body: str) -> Entry:
+        entry = Entry(title=title, body=body)
+        self.session.add(entry)
+        try:
+            self.session.commit()
+        except (
+            IntegrityError
+        ) as error:  # the unique title: the only rule a valid form breaks
+            self.session.rollback()
+            raise DuplicateTitle(title) from error
+        return entry
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(Entry).where(Entry.id == entry_id).returning(Entry.title)
+        title = self.session.execute(statement).scalar_one_or_none()
+        self.session.commit()
+        return title
+
+
+def init_store(app: Flask) -> DeclarativeStore:
+    store = DeclarativeStore(app.config["DATABASE_URL"])
+    app.teardown_appcontext(store.remove_session)
+    return store

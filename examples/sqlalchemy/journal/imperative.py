@@ -1,0 +1,96 @@
+"""Way 3: imperative mapping: a plain class, a Table, and map_imperatively()."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import registry
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import sessionmaker
+
+from .store import DuplicateTitle
+from .store import NO_SUCH_ENTRY
+from .store import Page
+from .tables import entry_table
+from .tables import metadata
+
+
+class Entry:
+    """A class that knows nothing of SQLAlchemy; the mapping gives it columns."""
+
+    id: int
+    title: str
+    body: str
+    created: datetime
+
+    def __init__(self, title: str, body: str) -> None:
+        self.title = title
+        self.body = body
+
+
+mapper_registry = registry()
+mapper_registry.map_imperatively(Entry, entry_table)
+
+# Queries name the table's columns: the class's attributes are typed as plain
+# values, which is what the rest of the app reads.
+columns = entry_table.c
+
+
+class ImperativeStore:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        # As in the declarative way: one session per request, removed at teardown.
+        self.session = scoped_session(sessionmaker(self.engine))
+        metadata.create_all(self.engine)  # only the tables that are missing
+
+    def remove_session(self, exception: BaseException | None = None) -> None:
+        self.session.remove()
+
+    def page(self, number: int, per_page: int) -> Page:
+        total = self.session.scalar(select(func.count()).select_from(entry_table))
+        entries = self.session.scalars(
+            select(Entry)
+            .order_by(columns.created.desc(), columns.id.desc())
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        ).all()
+        return Page(entries, number, per_page, total or 0)
+
+    def get_or_404(self, entry_id: int) -> Entry:
+        entry = self.session.get(Entry, entry_id)
+        if entry is None:
+            abort(404, NO_SUCH_ENTRY.format(entry_id))
+        return entry
+
+    def add(self, title: str, body: str) -> Entry:
+        entry = Entry(title, body)
+        self.session.add(entry)
+        try:
+            self.session.commit()
+        except (
+            IntegrityError
+        ) as error:  # the unique title: the only rule a valid form breaks
+            self.session.rollback()
+            raise DuplicateTitle(title) from error
+        return entry
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(entry_table).where(columns.id == entry_id)
+        title = self.session.execute(
+            statement.returning(columns.title)
+        ).scalar_one_or_none()
+        self.session.commit()
+        return title
+
+
+def init_store(app: Flask) -> ImperativeStore:
+    store = ImperativeStore(app.config["DATABASE_URL"])
+    app.teardown_appcontext(store.remove_session)
+    return store

@@ -1,0 +1,85 @@
+"""What the views need from a database: one small interface, filled four ways."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import UTC
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import Engine
+
+TITLE_MAX = 200
+BODY_MAX = 10_000
+# Ids are INTEGER columns: 32 bits on PostgreSQL. A larger id in a URL names
+# no entry, and the driver would refuse to send it (a 500).
+MAX_ID = 2**31 - 1
+NO_SUCH_ENTRY = "There is no entry {}. It may have been deleted."
+
+
+def utcnow() -> datetime:
+    """Now, in UTC without a time zone: SQLite stores none, so every way stores UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Entry(Protocol):
+    """An entry as the views read it: a mapped object or a Core row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def created(self) -> datetime: ...
+
+
+class DuplicateTitle(Exception):
+    """The database's unique constraint refused the title; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of entries, newest first."""
+
+    items: Sequence[Entry]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+class EntryStore(Protocol):
+    """The same methods, whichever way of using SQLAlchemy fills them."""
+
+    @property
+    def engine(self) -> Engine: ...
+    def page(self, number: int, per_page: int) -> Page: ...
+    def get_or_404(self, entry_id: int) -> Entry: ...
+    def add(self, title: str, body: str) -> Entry:
+        """Store an entry in one transaction; DuplicateTitle if the title is taken."""
+        ...
+
+    def delete(self, entry_id: int) -> str | None:
+        """Delete the entry; its title, or None if there was no such entry."""
+        ...
+
+
+def current_store() -> EntryStore:
+    """The store that create_app() chose with DB_STYLE."""
+    store: EntryStore = current_app.extensions["journal"]
+    return store
