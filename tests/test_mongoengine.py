@@ -146,6 +146,28 @@ def test_the_uri_comes_from_flask_mongodb_uri(
         db.close()
 
 
+@pytest.mark.parametrize(
+    ("path", "is_json"), [("/", False), ("/api/movies", True)], ids=["page", "api"]
+)
+def test_an_unreachable_server_is_a_503_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch, path: str, is_json: bool
+) -> None:
+    monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/nobody-listens")
+    try:
+        app = create_app(TEST_CONFIG)
+        response = app.test_client().get(path)
+    finally:
+        db.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    message = "The database is unavailable. Try again shortly."
+    if is_json:
+        assert response.json == {"error": "Service Unavailable", "message": message}
+    else:
+        assert message in response.text
+        assert "static/style.css" in response.text  # the app's own page
+
+
 def test_a_new_app_does_not_see_the_previous_apps_data(make_app: MakeApp) -> None:
     make_app()
     add("Only in the first app", 2000)

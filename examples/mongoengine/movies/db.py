@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import mongomock
+from flask import current_app
 from flask import Flask
+from flask import make_response
+from flask.typing import ResponseReturnValue
 from mongoengine import connect
 from mongoengine import disconnect
+from pymongo.errors import ConnectionFailure
+from werkzeug.exceptions import ServiceUnavailable
 
+from .errors import handle_http_error
 from .models import Imdb
 from .models import Movie
 
 # MongoEngine keeps its connections per process, by name: Movie's meta names
 # this one, which leaves the default name to the rest of a project.
 ALIAS = "movies"
+# How long a request waits for an unreachable server before it is a 503;
+# pymongo's own default is 30 seconds.
+SERVER_TIMEOUT_MS = 3000
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +31,13 @@ def init_app(app: Flask) -> None:
     disconnect(ALIAS)
     uri = app.config["MONGODB_URI"]
     if uri:  # mongodb://host:27017/movies: the database is the URI's path
-        connect(host=uri, db="movies", alias=ALIAS, uuidRepresentation="standard")
+        connect(
+            host=uri,
+            db="movies",
+            alias=ALIAS,
+            uuidRepresentation="standard",
+            serverSelectionTimeoutMS=SERVER_TIMEOUT_MS,
+        )
     else:
         app.logger.warning(
             "No MONGODB_URI: using mongomock, an in-memory stand-in that"
@@ -34,8 +49,21 @@ def init_app(app: Flask) -> None:
             mongo_client_class=mongomock.MongoClient,
             uuidRepresentation="standard",
         )
+    app.register_error_handler(ConnectionFailure, server_unavailable)
     if app.config["DEMO_MOVIES"]:
         add_demo_movies()
+
+
+def server_unavailable(error: ConnectionFailure) -> ResponseReturnValue:
+    """MongoDB is down or unreachable: a 503 to retry, in the app's shape."""
+    current_app.logger.error("MongoDB is unavailable: %s", error)
+    response = make_response(
+        handle_http_error(
+            ServiceUnavailable("The database is unavailable. Try again shortly.")
+        )
+    )
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def close() -> None:
