@@ -68,7 +68,9 @@ README_FLOOR = 350
 # What each example needs started or installed (see the file's comments).
 SERVICES = tomllib.loads((ROOT / "cookbook" / "services.toml").read_text("utf-8"))
 # Not the example's source: caches, compiled files, data written by a run.
-SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", "instance"}
+SKIPPED_PARTS = {
+    "__pycache__", ".pytest_cache", ".mypy_cache", "instance", "dist", "build",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Example:
             if path.is_file()
             and not path.is_symlink()
             and not SKIPPED_PARTS.intersection(path.relative_to(self.path).parts)
+            and not any(p.endswith(".egg-info") for p in path.parts)
             and path.suffix not in {".pyc", ".pyo"}
         )
 

@@ -137,6 +137,23 @@ def postgres_server() -> Iterator[services.PostgresServer]:
 
 
 @pytest.fixture(scope="session")
+def ssh_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[services.SSHServer]:
+    """A private sshd for this run that lets in one throwaway key; always stopped."""
+    server = services.SSHServer(tmp_path_factory.mktemp("sshd"))
+    try:
+        server.start()
+    except services.ServiceUnavailable as error:
+        server.stop()
+        unavailable(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (Debian's), driven by Playwright."""
     try:
