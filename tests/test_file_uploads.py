@@ -6,16 +6,23 @@ import errno
 import gc
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import encode_multipart
 from werkzeug.test import TestResponse
 
+from cookbook import services
 from examples.file_uploads.filedrop import create_app
 from examples.file_uploads.filedrop import storage
 from tests.conftest import csrf_token
@@ -367,3 +374,77 @@ def test_upload_needs_the_csrf_token_from_the_page(
     r = upload(client, "hello.txt", b"hello", csrf_token=token)
     assert r.status_code == 303, r.text
     assert list(stored(uploads).values()) == [b"hello"]
+
+
+# --- In a browser ---------------------------------------------------------------
+
+# Records what the page's <progress> shows while upload.js sends the form. The
+# page swaps its <body> when the upload ends, so the bar is gone by then; an
+# observer on the whole document still sees every change made to it before.
+RECORD_PROGRESS = """() => {
+  window.progressSeen = [];
+  new MutationObserver((records) => {
+    for (const { target } of records) {
+      if (target.localName === "progress" && target.hasAttribute("value")) {
+        window.progressSeen.push(
+          { value: target.value, max: target.max, hidden: target.hidden });
+      }
+    }
+  }).observe(document, {
+    subtree: true, attributes: true, attributeFilter: ["value", "max"],
+  });
+}"""
+
+
+@contextmanager
+def serve(page: Page, prefix: str) -> Iterator[str]:
+    """The app with CSRF on, at the root or under a prefix: its base URL.
+    No JavaScript error allowed."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    app = create_app({**TEST_CONFIG, "WTF_CSRF_ENABLED": True})
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    with services.LiveServer(wsgi) as server:
+        yield server.url + prefix
+    assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_a_browser_upload_shows_its_progress_then_the_file_downloads_back(
+    page: Page, prefix: str, uploads: Path
+) -> None:
+    # A few MB, so the browser has something to report progress on.
+    content = bytes(range(256)) * (3 * MiB // 256)
+    with serve(page, prefix) as base:
+        page.goto(f"{base}/")
+        expect(page.get_by_text("Nothing uploaded yet.")).to_be_visible()
+        page.evaluate(RECORD_PROGRESS)
+        page.get_by_label("File").set_input_files(
+            {"name": "report.txt", "mimeType": "text/plain", "buffer": content}
+        )
+        page.get_by_role("button", name="Upload").click()
+
+        # upload.js puts the page the server answered in place of this one.
+        # (The form's <output> is a status too: the flash is the paragraph.)
+        flash = page.get_by_role("status").and_(page.locator("p.flash"))
+        expect(flash).to_have_text("Uploaded “report.txt”.")
+        expect(page).to_have_url(f"{base}/")
+        link = page.locator("#uploads + table").get_by_role("link", name="report.txt")
+        expect(link).to_have_count(1)
+
+        # The bar was shown, counted up, and got to its end: the whole body
+        # (the file and the rest of the form) was sent.
+        seen = page.evaluate("window.progressSeen")
+        assert seen, "upload.js never set the progress bar"
+        assert all(not step["hidden"] and step["value"] > 0 for step in seen), seen
+        values = [step["value"] for step in seen]
+        assert values == sorted(values), seen
+        assert seen[-1]["value"] == seen[-1]["max"] > len(content), seen
+
+        with page.expect_download() as download_info:
+            link.click()
+        download = download_info.value
+        assert download.suggested_filename == "report.txt"
+        assert Path(download.path()).read_bytes() == content
+    assert list(stored(uploads).values()) == [content]

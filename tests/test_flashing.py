@@ -5,14 +5,21 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
+from cookbook import services
 from examples.flashing.mailing_list import create_app
 from examples.flashing.mailing_list.views import MAX_WAITING
 from tests.conftest import csrf_token
@@ -41,7 +48,7 @@ def unsubscribe(client: FlaskClient, email: str) -> TestResponse:
 Action = Callable[[FlaskClient, str], TestResponse]
 
 
-def page(client: FlaskClient, path: str = "/") -> BeautifulSoup:
+def visit(client: FlaskClient, path: str = "/") -> BeautifulSoup:
     response = client.get(path)
     assert response.status_code == 200, response.text
     return BeautifulSoup(response.text, "html.parser")
@@ -66,7 +73,7 @@ def errors(soup: BeautifulSoup) -> list[str]:
 
 def stored_count(client: FlaskClient) -> int:
     """The count the index page states (it consumes no message when none waits)."""
-    text = page(client).select_one("main > p:not(.flash)")
+    text = visit(client).select_one("main > p:not(.flash)")
     assert isinstance(text, Tag)
     return int(text.get_text().split()[0])
 
@@ -81,23 +88,23 @@ def test_subscribing_flashes_a_message_that_the_next_page_shows(
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/"
     assert "Subscribed" not in response.text  # not in the redirect itself
-    assert notices(page(client)) == [("success", "Subscribed ann@example.com.")]
+    assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
 
 
 def test_a_message_is_shown_once_then_gone(client: FlaskClient) -> None:
     subscribe(client, "ann@example.com")
-    assert notices(page(client)) == [("success", "Subscribed ann@example.com.")]
-    assert notices(page(client)) == []
-    assert notices(page(client, "/unsubscribe")) == []
+    assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
+    assert notices(visit(client)) == []
+    assert notices(visit(client, "/unsubscribe")) == []
 
 
 def test_a_message_waits_for_whichever_page_comes_next(client: FlaskClient) -> None:
     subscribe(client, "ann@example.com")
     # Not the page the redirect named: the first page rendered takes it.
-    assert notices(page(client, "/unsubscribe")) == [
+    assert notices(visit(client, "/unsubscribe")) == [
         ("success", "Subscribed ann@example.com.")
     ]
-    assert notices(page(client)) == []
+    assert notices(visit(client)) == []
 
 
 def test_following_the_redirect_shows_the_message_on_the_target(
@@ -118,8 +125,8 @@ def test_following_the_redirect_shows_the_message_on_the_target(
 def test_messages_are_per_visitor(app: Flask, client: FlaskClient) -> None:
     subscribe(client, "ann@example.com")
     other = app.test_client()
-    assert notices(page(other)) == []
-    assert notices(page(client)) == [("success", "Subscribed ann@example.com.")]
+    assert notices(visit(other)) == []
+    assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
 
 
 # --- Categories -----------------------------------------------------------------
@@ -153,11 +160,11 @@ def test_each_outcome_is_shown_with_its_category_as_a_class(
 ) -> None:
     for step in before:
         step(client, email)
-    page(client)  # show and clear the setup's messages
+    visit(client)  # show and clear the setup's messages
     response = action(client, email)
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == location
-    soup = page(client)
+    soup = visit(client)
     assert notices(soup) == [(category, text)]
     assert errors(soup) == []
 
@@ -168,7 +175,7 @@ def test_an_error_goes_back_to_its_form_and_shows_in_the_alert_box(
     response = unsubscribe(client, "nobody@example.com")
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/unsubscribe"
-    soup = page(client, "/unsubscribe")
+    soup = visit(client, "/unsubscribe")
     assert errors(soup) == ["nobody@example.com is not on the list."]
     assert notices(soup) == []
 
@@ -177,10 +184,10 @@ def test_a_full_list_is_flashed_as_an_error_and_stores_nothing() -> None:
     client = create_app({**TEST_CONFIG, "MAILING_LIST_CAPACITY": 2}).test_client()
     subscribe(client, "a@example.com")
     subscribe(client, "b@example.com")
-    page(client)
+    visit(client)
     response = subscribe(client, "c@example.com")
     assert response.status_code == 303, response.text
-    soup = page(client)
+    soup = visit(client)
     assert errors(soup) == ["The list is full: no new subscriptions for now."]
     assert notices(soup) == []
     assert stored_count(client) == 2
@@ -193,7 +200,7 @@ def test_category_filter_splits_errors_from_the_other_messages(
     subscribe(client, "ann@example.com")
     unsubscribe(client, "bob@example.com")
     subscribe(client, "ann@example.com")
-    soup = page(client)
+    soup = visit(client)
     # The error is only in the alert box, the others only as status lines,
     # each group in the order it was flashed.
     assert errors(soup) == ["bob@example.com is not on the list."]
@@ -241,7 +248,7 @@ def test_waiting_messages_are_capped_so_the_cookie_stays_small(
         assert response.status_code == 303, response.text
         cookie = response.headers.get("Set-Cookie", "")
         assert len(cookie) < 4093
-    assert notices(page(client)) == [
+    assert notices(visit(client)) == [
         ("success", f"Subscribed {email}.") for email in emails[-MAX_WAITING:]
     ]
     assert stored_count(client) == 20  # every subscription was kept
@@ -278,7 +285,7 @@ def test_a_bad_address_is_a_400_with_the_form_and_flashes_nothing(
     h1 = soup.select_one("main h1")
     assert isinstance(h1, Tag) and h1.get_text() == heading
     assert notices(soup) == [] and errors(soup) == []
-    assert notices(page(client)) == []  # nothing waits for the next page
+    assert notices(visit(client)) == []  # nothing waits for the next page
     assert stored_count(client) == 0
 
 
@@ -290,9 +297,9 @@ def test_a_missing_field_is_a_400_too(client: FlaskClient) -> None:
 
 def test_addresses_are_stored_lower_cased(client: FlaskClient) -> None:
     subscribe(client, "  Ann@Example.COM ")
-    page(client)
+    visit(client)
     subscribe(client, "ann@example.com")
-    assert notices(page(client)) == [
+    assert notices(visit(client)) == [
         ("warning", "ann@example.com is already on the list.")
     ]
     assert stored_count(client) == 1
@@ -320,7 +327,7 @@ def test_csrf_refuses_a_post_without_the_token_and_accepts_the_pages_token() -> 
     response = subscribe(client, "ann@example.com")
     assert response.status_code == 400, response.text
     assert "The CSRF token is missing." in response.text
-    assert notices(page(client)) == []
+    assert notices(visit(client)) == []
     assert stored_count(client) == 0
 
     token = csrf_token(client.get("/").text)
@@ -328,4 +335,68 @@ def test_csrf_refuses_a_post_without_the_token_and_accepts_the_pages_token() -> 
         "/subscribe", data={"email": "ann@example.com", "csrf_token": token}
     )
     assert response.status_code == 303, response.text
-    assert notices(page(client)) == [("success", "Subscribed ann@example.com.")]
+    assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
+
+
+# --- In a browser ---------------------------------------------------------------
+
+
+@contextmanager
+def serve(page: Page, prefix: str) -> Iterator[str]:
+    """The app with CSRF on, at the root or under a prefix: its base URL.
+    No JavaScript error allowed."""
+    js_errors: list[str] = []
+    page.on("pageerror", lambda error: js_errors.append(str(error)))
+    app = create_app({**TEST_CONFIG, "WTF_CSRF_ENABLED": True})
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    with services.LiveServer(wsgi) as server:
+        yield server.url + prefix
+    assert js_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_in_a_browser_the_message_shows_once_and_a_reload_clears_it(
+    page: Page, prefix: str
+) -> None:
+    with serve(page, prefix) as base:
+        page.goto(f"{base}/")
+        expect(page.get_by_text("0 addresses are on the list.")).to_be_visible()
+        page.get_by_label("Email address").fill("Ada@Example.com")
+        page.get_by_role("button", name="Subscribe").click()
+
+        expect(page).to_have_url(f"{base}/")  # the redirect, followed
+        notice = page.get_by_role("status")
+        expect(notice).to_have_count(1)
+        expect(notice).to_have_text("Subscribed ada@example.com.")
+        expect(notice).to_have_class("flash success")
+        expect(page.get_by_text("1 address is on the list.")).to_be_visible()
+
+        page.reload()  # a GET of the page: no form sent again, no message
+        expect(page.get_by_text("1 address is on the list.")).to_be_visible()
+        expect(page.get_by_role("status")).to_have_count(0)
+        expect(page.get_by_role("alert")).to_have_count(0)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_in_a_browser_an_error_shows_in_the_alert_box_on_its_form_once(
+    page: Page, prefix: str
+) -> None:
+    with serve(page, prefix) as base:
+        page.goto(f"{base}/")
+        page.get_by_role("navigation").get_by_role("link", name="Unsubscribe").click()
+        page.get_by_label("Email address").fill("nobody@example.com")
+        page.get_by_role("button", name="Unsubscribe").click()
+
+        expect(page).to_have_url(f"{base}/unsubscribe")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("That did not work:")
+        expect(alert.get_by_role("listitem")).to_have_text(
+            ["nobody@example.com is not on the list."]
+        )
+        expect(page.get_by_role("status")).to_have_count(0)
+
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Unsubscribe")
+        expect(page.get_by_role("alert")).to_have_count(0)

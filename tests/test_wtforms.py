@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -11,9 +14,14 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import check_password_hash
 from werkzeug.test import TestResponse
 
+from cookbook import services
 from examples.wtforms.signup import create_app
 from examples.wtforms.signup import users
 from tests.conftest import csrf_token
@@ -332,3 +340,67 @@ def test_with_csrf_on_another_browsers_token_is_refused(csrf_app: Flask) -> None
     )
     assert_error_page(response, 400, "The CSRF session token is missing.")
     assert stored_users(csrf_app) == []
+
+
+# --- In a browser ---------------------------------------------------------------
+
+
+@contextmanager
+def serve(page: Page, prefix: str) -> Iterator[str]:
+    """The app with CSRF on, at the root or under a prefix: its base URL.
+    No JavaScript error allowed."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    app = create_app({**TEST_CONFIG, "WTF_CSRF_ENABLED": True})
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    with services.LiveServer(wsgi) as server:
+        yield server.url + prefix
+    assert errors == []
+
+
+def fill_in_registration(page: Page, username: str, email: str) -> None:
+    """Fill in the form as a person would, and send it with its button."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("correct horse")
+    page.get_by_label("Repeat the password").fill("correct horse")
+    page.get_by_label("I accept the terms of service").check()
+    page.get_by_role("button", name="Register").click()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_registering_in_a_browser_then_again_with_the_same_name(
+    page: Page, prefix: str
+) -> None:
+    with serve(page, prefix) as base:
+        page.goto(f"{base}/")
+        page.get_by_role("navigation").get_by_role("link", name="Register").click()
+        expect(page).to_have_url(f"{base}/register")
+        # CSRF is on: the form sends the page's own token, or it is refused.
+        expect(page.locator("input[name=csrf_token]")).to_have_value(re.compile(".+"))
+
+        fill_in_registration(page, "alice", "alice@example.com")
+        expect(page).to_have_url(f"{base}/")
+        expect(page).to_have_title("Members · Sign-up")
+        expect(page.get_by_role("status")).to_have_text(
+            "Welcome, alice! You are registered."
+        )
+        expect(page.get_by_role("listitem")).to_have_text(["alice"])
+
+        page.get_by_role("navigation").get_by_role("link", name="Register").click()
+        fill_in_registration(page, "alice", "other@example.com")
+        # The form again, at its own address, with the error under its field.
+        expect(page).to_have_url(f"{base}/register")
+        expect(page).to_have_title("Register · Sign-up")
+        username = page.get_by_label("Username")
+        expect(username).to_have_value("alice")
+        expect(username).to_have_attribute("aria-invalid", "true")
+        taken = "“alice” is taken. Choose another."
+        expect(username).to_have_accessible_description(taken)
+        expect(page.locator("#username + ul.error")).to_have_text(taken)
+        expect(page.locator(".error")).to_have_count(1)  # only that field
+        expect(page.get_by_role("status")).to_have_count(0)  # no welcome
+
+        page.get_by_role("link", name="Sign-up").click()
+        expect(page.get_by_role("listitem")).to_have_text(["alice"])
