@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 
 from werkzeug.serving import run_simple
 
@@ -43,11 +44,27 @@ def run(host: str, port: int) -> None:
                     concurrency=8,
                     log_level="info",
                 )
-                stack.enter_context(worker)
-                print(f" * Celery worker for examples/{example.folder}", flush=True)
+                # Serve at once: tasks sent while the worker boots wait,
+                # QUEUED, in Redis, and the worker takes them when it is up.
+                stack.callback(worker.stop)
+                worker.launch()
+                threading.Thread(
+                    target=announce_when_ready,
+                    args=(worker, f"examples/{example.folder}"),
+                    daemon=True,
+                ).start()
         gallery = create_gallery()
         print(f" * The gallery: http://{host}:{port}/", flush=True)
         run_simple(host, port, gallery, threaded=True)
+
+
+def announce_when_ready(worker: services.CeleryWorker, what: str) -> None:
+    try:
+        worker.wait_ready()
+    except services.ServiceUnavailable as error:
+        print(f"error: the Celery worker for {what}: {error}", file=sys.stderr)
+    else:
+        print(f" * Celery worker for {what} is ready", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

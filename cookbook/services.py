@@ -447,6 +447,11 @@ class CeleryWorker(Service):
 
     def start(self) -> None:
         """Start the worker; return once it answers a ping."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the worker process and return at once, while it boots."""
         command = [
             sys.executable, "-m", "celery", "-A", self.app, "worker",
             "--pool", self.pool,
@@ -462,7 +467,11 @@ class CeleryWorker(Service):
             stdout=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
+
+    def wait_ready(self) -> None:
+        """Return once the worker answers a ping; stop it if it never does."""
         process = self.process
+        assert process is not None, "launch() the worker first"
         try:
             wait_until(
                 self.answers_ping,
