@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,10 @@ from flask import Flask
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType
+from markdown_it.utils import OptionsDict
 from markupsafe import escape
 from markupsafe import Markup
 from pygments import highlight
@@ -43,18 +48,35 @@ from . import catalogue
 FORMATTER = HtmlFormatter(linenos="table", anchorlinenos=True, lineanchors="L")
 
 
-def highlight_code(code: str, language: str, _attrs: str = "") -> str:
+def highlight_code(code: str, language: str) -> str:
     """A README's fenced code block, highlighted (no line numbers)."""
     try:
         lexer = get_lexer_by_name(language or "text")
     except ClassNotFound:
         lexer = get_lexer_by_name("text")
-    return str(highlight(code, lexer, HtmlFormatter()))
+    html = str(highlight(code, lexer, HtmlFormatter()))
+    # A long line scrolls the block sideways: the keyboard must reach it too.
+    return html.replace("<pre>", '<pre tabindex="0">', 1)
+
+
+def render_fence(
+    _renderer: RendererHTML,
+    tokens: Sequence[Token],
+    idx: int,
+    _options: OptionsDict,
+    _env: EnvType,
+) -> str:
+    """Pygments' own `<div class="highlight"><pre>` block, as it comes: the
+    `highlight` option would wrap it in `<pre><code>`, where no <div> may go."""
+    token = tokens[idx]
+    language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+    return highlight_code(token.content, language)
 
 
 # Raw HTML in a README is shown as text, not rendered.
-markdown = MarkdownIt("commonmark", {"html": False, "highlight": highlight_code})
+markdown = MarkdownIt("commonmark", {"html": False})
 markdown.enable("table")
+markdown.add_render_rule("fence", render_fence)
 
 
 def render_inline(text: str) -> Markup:
