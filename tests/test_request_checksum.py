@@ -321,3 +321,30 @@ def test_with_csrf_on_the_api_needs_no_token_but_a_forged_form_still_fails() -> 
     response = client.post("/api/files", data={"file": "x"})
     assert response.status_code == 400, response.text
     assert "Send a Content-Digest header" in json.loads(response.data)["message"]
+
+
+class ReadOnlyInput:
+    """A server's input that offers read() and nothing else (gunicorn's does)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = io.BytesIO(body)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._body.read(size)
+
+
+@by_kind
+def test_a_server_input_with_only_read_is_hashed_too(app: Flask, kind: str) -> None:
+    body, content_type = KINDS[kind](3 * CHUNK_SIZE + 7)
+    client = app.test_client()
+    for digest, status in ((content_digest(body), 200), (content_digest(b"x"), 400)):
+        response = client.post(
+            "/api/echo",
+            content_type=content_type,
+            headers={"Content-Digest": digest},
+            environ_overrides={
+                "wsgi.input": ReadOnlyInput(body),
+                "CONTENT_LENGTH": str(len(body)),
+            },
+        )
+        assert response.status_code == status, response.text

@@ -43,13 +43,25 @@ class HashingStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        # RawIOBase builds read(), readall() and readline() on this one method,
-        # so every way of reading passes through here exactly once.
-        data = self.stream.read(len(buffer))
+    # Every way of reading passes through one of these two, exactly once:
+    # RawIOBase builds readall() and readline() on read(). Neither copies the
+    # body on its way past: each copy costs a tenth of the hashing speed.
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)  # handed on as the stream made it
         self.sha256.update(data)
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if isinstance(self.stream, io.RawIOBase | io.BufferedIOBase):
+            count = self.stream.readinto(view) or 0  # straight into the buffer
+        else:  # a server's own input has only read() (WSGI asks no more)
+            data = self.stream.read(len(view))
+            count = len(data)
+            view[:count] = data
+        self.sha256.update(view[:count])
+        return count
 
 
 class DigestRequest(Request):
@@ -65,9 +77,11 @@ class DigestRequest(Request):
 
     def body_sha256(self) -> bytes:
         """The SHA-256 of the whole body, reading (and hashing) what is left first."""
-        while self.stream.read(CHUNK_SIZE):
+        stream = cast(HashingStream, self.stream)
+        buffer = bytearray(CHUNK_SIZE)  # one buffer, reused: nothing is kept
+        while stream.readinto(buffer):
             pass
-        return cast(HashingStream, self.stream).sha256.digest()
+        return stream.sha256.digest()
 
 
 def format_digest(digest: bytes) -> str:
