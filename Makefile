@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest sync clean
+.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest bench
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -27,8 +27,10 @@ lint: sync
 typecheck: sync
 	$(BIN)/mypy
 
+# With branch coverage of examples/ and cookbook/, printed at the end.
 pytest: sync
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage report
 
 sync: $(VENV)/.synced
 
@@ -41,5 +43,26 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --all-groups
 	touch $@
 
+bench: sync  ## The benchmarks: one table, also written to bench/RESULTS.md
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The suite on the oldest versions pyproject.toml allows for every direct
+# dependency, and on the newest releases (Flask's and Werkzeug's
+# pre-releases included), each in a virtualenv of its own: .venv/ stays as
+# the lock file has it.
+test-oldest: | $(UV)
+	@mkdir -p .venv-oldest
+	$(UV) pip compile -q pyproject.toml --group dev --resolution lowest-direct -o .venv-oldest/requirements.txt
+	$(UV) venv -q --allow-existing .venv-oldest
+	$(UV) pip sync -q --python .venv-oldest .venv-oldest/requirements.txt
+	.venv-oldest/bin/pytest $(PYTEST_ARGS)
+
+test-newest: | $(UV)
+	@mkdir -p .venv-newest
+	$(UV) pip compile -q pyproject.toml .ci/prereleases.in --group dev --upgrade --prerelease explicit -o .venv-newest/requirements.txt
+	$(UV) venv -q --allow-existing .venv-newest
+	$(UV) pip sync -q --python .venv-newest .venv-newest/requirements.txt
+	.venv-newest/bin/pytest $(PYTEST_ARGS)
+
 clean:
-	rm -rf .tools $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .tools $(VENV) .venv-oldest .venv-newest .pytest_cache .mypy_cache .ruff_cache .hypothesis
