@@ -81,7 +81,7 @@ markdown.add_render_rule("fence", render_fence)
 
 def render_inline(text: str) -> Markup:
     """A README summary's `code` and *emphasis*, as HTML."""
-    return Markup(markdown.renderInline(text))  # noqa: S704 - html disabled
+    return Markup(markdown.renderInline(text))  # noqa: S704  # nosec B704 - html disabled
 
 
 def create_index(examples: list[catalogue.Example]) -> Flask:
@@ -109,7 +109,7 @@ def create_index(examples: list[catalogue.Example]) -> Flask:
     @app.get("/readme/<folder>")
     def readme(folder: str) -> ResponseReturnValue:
         example = find(folder)
-        html = Markup(markdown.render(example.readme))  # noqa: S704 - html disabled
+        html = Markup(markdown.render(example.readme))  # noqa: S704  # nosec B704 - html disabled
         return render_template("gallery/readme.html", example=example, html=html)
 
     @app.get("/source/<folder>/")
@@ -130,7 +130,7 @@ def create_index(examples: list[catalogue.Example]) -> Flask:
             lexer = get_lexer_for_filename(filename, text)
         except ClassNotFound:
             lexer = get_lexer_by_name("text")
-        code = Markup(highlight(text, lexer, FORMATTER))  # noqa: S704 - pygments escapes
+        code = Markup(highlight(text, lexer, FORMATTER))  # noqa: S704  # nosec B704 - pygments escapes
         return render_template(
             "gallery/source.html", example=example, filename=filename, code=code
         )

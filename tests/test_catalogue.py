@@ -415,6 +415,19 @@ def test_a_multipart_part_without_a_name_is_a_400(
 
 
 @by_folder
+def test_json_nested_too_deep_to_parse_is_no_500(
+    example: catalogue.Example, redis_url: str
+) -> None:
+    """`[[[[...` past Python's recursion limit: json.loads raises RecursionError."""
+    app = build(example, CONFIG)
+    client = app.test_client()
+    body = "[" * 1500 + "]" * 1500  # deeper than the recursion limit, 3 KB
+    for path in post_paths(app):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code < 500, (path, response.text[:500])
+
+
+@by_folder
 @pytest.mark.parametrize("host", BAD_HOSTS)
 def test_a_host_header_that_is_no_host_name_is_a_400(
     example: catalogue.Example, host: str, redis_url: str

@@ -21,7 +21,7 @@ def add() -> ResponseReturnValue:
         abort(415, "Send the numbers as JSON, with Content-Type: application/json.")
     try:
         data = request.get_json()
-    except BadRequest:
+    except (BadRequest, RecursionError):  # not JSON, or nested too deep to parse
         abort(400, "The request body is not valid JSON.")
     if not isinstance(data, dict):
         abort(400, 'Send a JSON object such as {"a": 2, "b": 3}.')

@@ -44,7 +44,10 @@ def movies() -> ResponseReturnValue:
 @bp.post("/movies")
 def create() -> ResponseReturnValue:
     request.get_data()  # first: a body over MAX_CONTENT_LENGTH is a 413, of any type
-    data = request.get_json()  # a 415 unless the body is JSON, a 400 if broken
+    try:
+        data = request.get_json()  # a 415 unless the body is JSON, a 400 if broken
+    except RecursionError:  # [[[[...: nested too deep for Python's parser
+        abort(400, "The body is not valid JSON: it is nested too deeply.")
     if not isinstance(data, dict):
         abort(400, "Send the movie as a JSON object.")
     try:

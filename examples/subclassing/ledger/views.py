@@ -68,7 +68,10 @@ def api_list() -> ResponseReturnValue:
 
 @bp.post("/api/expenses")
 def api_add() -> ResponseReturnValue:
-    data = request.get_json(silent=True)  # floats arrive as Decimal
+    try:
+        data = request.get_json(silent=True)  # floats arrive as Decimal
+    except RecursionError:  # [[[[...: nested too deep for Python's parser
+        data = None
     if not isinstance(data, dict):
         abort(400, "Send a JSON object: amount, category, spent_on and note.")
     expense, errors = read_expense(data)
