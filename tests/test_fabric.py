@@ -36,9 +36,10 @@ from tests.conftest import unavailable
 
 # Invoke's local runner (`c.local`, used by `fab pack`) leaves its pipes to the
 # finished process open (pyinvoke/invoke#665); nothing here can close them.
-# Only pipes (a FileIO named by a number), never a file that has a path.
+# Only pipes (a FileIO named by a number, or already closed: older Pythons
+# and invokes report them so), never a file that has a path.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <_io.FileIO name=[0-9]+ "
+    r"ignore:Exception ignored in. <_io.FileIO (name=[0-9]+ |\[closed\]>)"
     ":pytest.PytestUnraisableExceptionWarning"
 )
 
