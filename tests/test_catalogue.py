@@ -415,6 +415,21 @@ def test_a_multipart_part_without_a_name_is_a_400(
 
 
 @by_folder
+def test_errors_under_api_are_json_and_pages_elsewhere(
+    example: catalogue.Example, redis_url: str
+) -> None:
+    """The one rule for error answers (CONTRIBUTING.md), in every example."""
+    client = build(example, CONFIG).test_client()
+    api = client.get("/api/no-such-thing/here")
+    assert api.status_code == 404, api.text
+    assert api.json is not None and set(api.json) == {"error", "message"}
+    page = client.get("/no-such-thing/here.html")
+    assert page.status_code == 404, page.text
+    assert page.mimetype == "text/html"
+    assert is_own_error(page, "/no-such-thing/here.html"), page.text[:500]
+
+
+@by_folder
 def test_json_nested_too_deep_to_parse_is_no_500(
     example: catalogue.Example, redis_url: str
 ) -> None:
