@@ -14,6 +14,11 @@ from flask.cli import cli
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -221,6 +226,35 @@ def test_two_apps_in_one_process_stay_isolated(tmp_path: Path) -> None:
     assert "No bookmarks yet." in second_page
     assert "Second" in second_page
     assert "First" not in second_page
+
+
+def test_workers_starting_together_on_a_new_database_all_start(
+    tmp_path: Path,
+) -> None:
+    """Another worker creates the table between create_all()'s look and its CREATE."""
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    table = Bookmark.__table__
+    raced: list[str] = []
+
+    def another_worker_creates_it(
+        target: Table, connection: Connection, **kw: Any
+    ) -> None:
+        if not raced:
+            other = create_engine(url)
+            with other.begin() as worker:
+                worker.execute(CreateTable(target))
+            other.dispose()
+            raced.append(target.name)
+
+    event.listen(table, "before_create", another_worker_creates_it)
+    try:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    finally:
+        event.remove(table, "before_create", another_worker_creates_it)
+
+    assert raced == ["bookmark"]
+    add(app.test_client(), "https://example.com/", "Started")
+    assert stored(app) == [("https://example.com/", "Started")]
 
 
 # Adding and listing bookmarks.

@@ -19,8 +19,12 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import inspect
+from sqlalchemy import Table
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 from werkzeug.test import TestResponse
 
 from cookbook import services
@@ -147,6 +151,35 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
 
 
 # --- Creating and showing entries ----------------------------------------------
+
+
+def test_workers_starting_together_on_a_new_database_all_start(
+    make_app: Callable[..., Flask], database_url: str, style: str
+) -> None:
+    """Another worker creates the table between create_all()'s look and its CREATE."""
+    raced: list[str] = []
+
+    def another_worker_creates_it(
+        target: Table, connection: Connection, **kw: Any
+    ) -> None:
+        if not raced:
+            other = create_engine(database_url)
+            with other.begin() as worker:
+                worker.execute(CreateTable(target))
+            other.dispose()
+            raced.append(target.name)
+
+    event.listen(Table, "before_create", another_worker_creates_it)
+    try:
+        app = make_app(style)
+    finally:
+        event.remove(Table, "before_create", another_worker_creates_it)
+
+    assert raced == ["entry"]
+    add_entry(app, "Started", "by a worker that lost the race")
+    assert [row[1:] for row in stored(app)] == [
+        ("Started", "by a worker that lost the race")
+    ]
 
 
 def test_the_tables_are_created_on_start_and_the_journal_is_empty(

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import about
 from . import errors
 from . import views
+from .models import create_tables
 from .models import db
 
 # Extensions are created once, unbound; each app binds them with init_app.
@@ -54,7 +55,7 @@ def create_app(
     db.init_app(app)
     csrf.init_app(app)
     with app.app_context():
-        db.create_all()
+        create_tables()
     app.register_blueprint(views.bp)
     app.register_blueprint(about.bp)
 

@@ -11,6 +11,7 @@ from datetime import UTC
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import String
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -32,3 +33,17 @@ class Bookmark(db.Model):  # type: ignore[name-defined,misc]
     url: Mapped[str] = mapped_column(String(URL_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     created: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+
+
+def create_tables() -> None:
+    """Create the tables that are missing, in the current app's database.
+
+    create_all() first looks for each table, then creates it. Workers that
+    start together on a new database (`gunicorn -w 3`) race between the two
+    steps, and the loser fails with "table ... already exists". Looking again
+    finds the table made.
+    """
+    try:
+        db.create_all()
+    except DatabaseError:
+        db.create_all()

@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 
 from . import tables
+from .store import create_tables
 from .store import DuplicateTitle
 from .store import Entry
 from .store import NO_SUCH_ENTRY
@@ -26,7 +27,7 @@ class CoreStore:
         self.engine = create_engine(url)
         # A table must exist to be reflected. In a real project migrations
         # create it; here tables.py stands in for them.
-        tables.metadata.create_all(self.engine)
+        create_tables(tables.metadata, self.engine)
         # Reflection: the columns, their types and the unique constraint are
         # read from the database itself, not declared in this file.
         self.entry = Table("entry", MetaData(), autoload_with=self.engine)

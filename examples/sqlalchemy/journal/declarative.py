@@ -19,6 +19,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 
+from .store import create_tables
 from .store import DuplicateTitle
 from .store import NO_SUCH_ENTRY
 from .store import Page
@@ -45,7 +46,7 @@ class DeclarativeStore:
         # A session per thread, so per request: no request sees another's
         # objects. remove_session() closes it when the app context ends.
         self.session = scoped_session(sessionmaker(self.engine))
-        Base.metadata.create_all(self.engine)  # only the tables that are missing
+        create_tables(Base.metadata, self.engine)
 
     def remove_session(self, exception: BaseException | None = None) -> None:
         self.session.remove()  # rolls back whatever was left open, frees the connection

@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from .store import create_tables
 from .store import DuplicateTitle
 from .store import NO_SUCH_ENTRY
 from .store import Page
@@ -82,5 +83,5 @@ def init_store(app: Flask) -> FlaskSQLAlchemyStore:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     db.init_app(app)
     with app.app_context():
-        db.create_all()  # only the tables that are missing
+        create_tables(db.metadata, db.engine)
     return FlaskSQLAlchemyStore()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import registry
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 
+from .store import create_tables
 from .store import DuplicateTitle
 from .store import NO_SUCH_ENTRY
 from .store import Page
@@ -48,7 +49,7 @@ class ImperativeStore:
         self.engine = create_engine(url)
         # As in the declarative way: one session per request, removed at teardown.
         self.session = scoped_session(sessionmaker(self.engine))
-        metadata.create_all(self.engine)  # only the tables that are missing
+        create_tables(metadata, self.engine)
 
     def remove_session(self, exception: BaseException | None = None) -> None:
         self.session.remove()

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import Engine
+from sqlalchemy import MetaData
+from sqlalchemy.exc import DatabaseError
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
@@ -22,6 +24,20 @@ NO_SUCH_ENTRY = "There is no entry {}. It may have been deleted."
 def utcnow() -> datetime:
     """Now, in UTC without a time zone: SQLite stores none, so every way stores UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def create_tables(metadata: MetaData, engine: Engine) -> None:
+    """Create the tables that are missing; the ones there are left as they are.
+
+    create_all() first looks for each table, then creates it. Workers that
+    start together on a new database (`gunicorn -w 3`) race between the two
+    steps, and the loser fails with "table ... already exists". Looking again
+    finds the table made.
+    """
+    try:
+        metadata.create_all(engine)
+    except DatabaseError:
+        metadata.create_all(engine)
 
 
 class Entry(Protocol):
