@@ -17,6 +17,7 @@ from flask_caching.backends import RedisCache
 from flask_caching.backends import SimpleCache
 from werkzeug.test import TestResponse
 
+from cookbook import services
 from examples.caching.book_reviews import books
 from examples.caching.book_reviews import create_app
 from examples.caching.book_reviews import views
@@ -309,6 +310,63 @@ def test_the_summary_counts_and_averages_the_stars(client: FlaskClient) -> None:
 
 
 # --- Writing a review -----------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down() -> Flask:
+    """The app on RedisCache, with no Redis listening where it points."""
+    url = f"redis://127.0.0.1:{services.free_port()}/0"
+    return create_app(
+        {**TEST_CONFIG, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
+    )
+
+
+def test_with_redis_down_pages_are_computed_afresh(redis_down: Flask) -> None:
+    client = redis_down.test_client()
+    assert "Dracula" in get(client, "/?q=dracula").text
+    assert "No reviews yet." in get(client, "/books/9").text
+
+
+def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
+    redis_down: Flask,
+) -> None:
+    response = redis_down.test_client().post(
+        "/books/9/reviews", data={"stars": 5, "comment": "Lost?"}
+    )
+
+    assert_error_page(
+        response,
+        503,
+        "The cache is unreachable, so nothing was saved. Try again in a moment.",
+    )
+    assert response.headers["Retry-After"] == str(views.RETRY_SECONDS)
+    with redis_down.app_context():
+        assert books.latest_reviews(9) == []
+
+
+def test_a_cache_failing_just_after_the_commit_keeps_the_review(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    app = create_app({**TEST_CONFIG, "CACHE_TYPE": "RedisCache"})  # at redis_url
+    client = app.test_client()
+    get(client, "/books/9")  # its summary is cached
+    real_delete = cache.delete_memoized
+    drops: list[int] = []
+
+    def fails_the_second_time(*args: Any, **kwargs: Any) -> None:
+        drops.append(1)
+        if len(drops) == 2:
+            raise redis.ConnectionError("Redis went away")
+        real_delete(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "delete_memoized", fails_the_second_time)
+    review(client, 9, 4, "Kept.")
+
+    assert len(drops) == 2
+    with app.app_context():
+        assert [r["comment"] for r in books.latest_reviews(9)] == ["Kept."]
+    # Dropped before the write, so the page shows the new review's numbers.
+    assert "4.0 stars on average, from 1 review." in get(client, "/books/9").text
 
 
 def test_a_review_is_stored_and_shown(app: Flask, client: FlaskClient) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -17,13 +18,17 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_caching import Cache
+from redis.exceptions import RedisError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from . import books
+from .errors import handle_http_error
 
 cache = Cache()  # bound to each app by create_app(): cache.init_app(app)
 bp = Blueprint("books", __name__)
 
+RETRY_SECONDS = 5  # what a 503 asks the client to wait, when the cache is down
 SEARCH_SECONDS = 60  # a search page may be a minute old: books rarely change
 # A summary is dropped on every new review (delete_memoized below); its
 # timeout is only a safety net, should some write forget to drop it.
@@ -64,14 +69,42 @@ def add_review(book_id: int) -> ResponseReturnValue:
     review, errors = read_review()
     if errors:
         return render_book(book, review, errors)
-    review_id = books.add_review(book_id, review["stars"], review["comment"])
-    # This book's cached summary is now wrong: drop it (the other books' stay).
-    # After the commit, not before: dropped first, a request in between would
-    # cache the old numbers again, until the timeout.
+    # This book's cached summary is about to be wrong: drop it (the other
+    # books' stay). First before the write: with the cache unreachable this
+    # raises, the visitor gets a 503 to retry, and nothing is stored.
     cache.delete_memoized(rating_summary, book_id)
+    review_id = books.add_review(book_id, review["stars"], review["comment"])
+    # Then after the commit: a request in between may have cached the old numbers.
+    drop_again_after_commit(book_id)
     session["my_reviews"] = [review_id, *session.get("my_reviews", [])][:MY_MAX]
     flash(f"Thank you for reviewing “{book['title']}”.")
     return redirect(url_for("books.show", book_id=book_id), 303)
+
+
+def drop_again_after_commit(book_id: int) -> None:
+    try:
+        cache.delete_memoized(rating_summary, book_id)
+    except RedisError:
+        # The review is stored: answer as for a success, as Flask-Caching does
+        # when a read or write of the cache fails. The summary's timeout bounds
+        # how long a number cached in that instant can stay.
+        current_app.logger.exception("Could not drop the summary of book %s", book_id)
+
+
+@bp.app_errorhandler(RedisError)
+def cache_unreachable(error: RedisError) -> ResponseReturnValue:
+    """With RedisCache down, a write that must drop an entry is a 503 to retry.
+
+    Reads never get here: Flask-Caching logs a failed get or set and serves the
+    page computed afresh.
+    """
+    current_app.logger.error("The cache is unreachable: %s", error)
+    return handle_http_error(
+        ServiceUnavailable(
+            "The cache is unreachable, so nothing was saved. Try again in a moment.",
+            retry_after=RETRY_SECONDS,
+        )
+    )
 
 
 @bp.get("/mine")
