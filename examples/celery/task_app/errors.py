@@ -41,7 +41,7 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    if request.path.startswith("/api/"):
+    if request.path == "/api" or request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, status, headers
     if isinstance(request.routing_exception, BadHost | SecurityError):
         # No URL can be built for this Host header, so no page with links either.

@@ -34,7 +34,7 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     # Keep what the error says in its headers (Allow on a 405), not its HTML type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    if request.path.startswith("/api/"):
+    if request.path == "/api" or request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, status, headers
     if isinstance(request.routing_exception, BadHost | SecurityError):
         # No URL can be built for this Host header, so no page with links either.
