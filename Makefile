@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest bench
+.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest bench stress
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -45,6 +45,9 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 bench: sync  ## The benchmarks: one table, also written to bench/RESULTS.md
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+stress: sync  ## The reliability figures at full size (about 5 minutes): one table
+	$(BIN)/python -m stress $(STRESS_ARGS)
 
 # The suite on the oldest versions pyproject.toml allows for every direct
 # dependency, and on the newest releases (Flask's and Werkzeug's
