@@ -27,9 +27,14 @@ lint: sync
 typecheck: sync
 	$(BIN)/mypy
 
-# With branch coverage of examples/ and cookbook/, printed at the end.
+# In parallel, one pytest-xdist worker per core (at most 4), with branch
+# coverage of examples/ and cookbook/ in every process the tests start,
+# printed at the end. PYTEST_ARGS="-n 0" runs it in one process.
+XDIST := --numprocesses auto --maxprocesses 4
 pytest: sync
-	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
 sync: $(VENV)/.synced
@@ -58,14 +63,14 @@ test-oldest: | $(UV)
 	$(UV) pip compile -q pyproject.toml --group dev --resolution lowest-direct -o .venv-oldest/requirements.txt
 	$(UV) venv -q --allow-existing .venv-oldest
 	$(UV) pip sync -q --python .venv-oldest .venv-oldest/requirements.txt
-	.venv-oldest/bin/pytest $(PYTEST_ARGS)
+	.venv-oldest/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-newest: | $(UV)
 	@mkdir -p .venv-newest
 	$(UV) pip compile -q pyproject.toml .ci/prereleases.in --group dev --upgrade --prerelease explicit -o .venv-newest/requirements.txt
 	$(UV) venv -q --allow-existing .venv-newest
 	$(UV) pip sync -q --python .venv-newest .venv-newest/requirements.txt
-	.venv-newest/bin/pytest $(PYTEST_ARGS)
+	.venv-newest/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 clean:
-	rm -rf .tools $(VENV) .venv-oldest .venv-newest .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .tools $(VENV) .venv-oldest .venv-newest .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*
