@@ -30,21 +30,11 @@ BENCHMARKS = {
     "celery": "bench.celery_latency",
     "sqlite3": "bench.sqlite3_writers",
     "gallery": "bench.gallery",
+    "test suite": "bench.test_suite",
 }
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DID_NOT_RUN = "did not run"
 COLUMNS = ("benchmark", "measured", "against", "figure", "target", "met")
-# The lead's rows: shown so the table has its full shape.
-LEADS_ROWS = [
-    Row(
-        "test suite",
-        "wall time of `make test`",
-        "",
-        "not measured here",
-        "measured by the lead",
-        None,
-    ),
-]
 
 
 def met_cell(met: bool | None) -> str:
@@ -144,8 +134,6 @@ def main(argv: list[str] | None = None) -> int:
             why = f"The benchmark failed: {error!r}."
             rows.append(Row(name, DID_NOT_RUN, "", f"error: {error}", "", False, why))
         print(f"  {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
-    if full_run:
-        rows += LEADS_ROWS
     seconds = time.perf_counter() - started
 
     text = report(rows, seconds)

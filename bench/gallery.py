@@ -1,11 +1,11 @@
 """gallery: from starting `python -m cookbook run` to a 200 from every example.
 
-The lead's row, measured here because it is cheap: the clock starts with
-the process (which starts its Redis and Celery worker, then the gallery) and
-stops at the first 200 from the last example's index page, polled for each
-example in turn (a redirect is followed, as a browser would). No target
-here; the process is stopped with SIGTERM, as Ctrl-C would, which stops
-everything it started.
+The clock starts with the process (which starts its Redis and Celery
+worker, and serves the gallery meanwhile) and stops at the first 200 from
+the last example's index page, polled for each example in turn (a redirect
+is followed, as a browser would). Target: at most 2 s for all examples. The
+process is stopped with SIGTERM, as Ctrl-C would, which stops everything it
+started.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ from . import Row
 
 NAME = "gallery"
 TIMEOUT = 120
+TARGET = 2.0  # seconds
+WHY_MISSED = (
+    "Over 2 s: the examples are imported one after another before the gallery "
+    "serves. A slow machine or a cold disk cache shows here first; run again to "
+    "tell a one-off from a regression."
+)
 
 
 def answers_200(port: int, path: str) -> bool:
@@ -104,7 +110,8 @@ def run(quick: bool = False) -> list[Row]:
             f"to a 200 from every one of the {len(folders)} examples' index pages",
             "",
             f"{seconds:.1f} s",
-            "measured by the lead",
-            None,
+            f"at most {TARGET:.0f} s",
+            seconds <= TARGET,
+            "" if seconds <= TARGET else WHY_MISSED,
         )
     ]
