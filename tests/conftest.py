@@ -9,7 +9,11 @@ reason that says what to install; under CI=true it fails them instead.
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillWaiting
 from pathlib import Path
 from typing import NoReturn
 
@@ -197,3 +201,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and session.exitstatus == pytest.ExitCode.OK:
         print(f"\nCI=true: {len(skipped)} test(s) skipped; CI runs everything.")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def frozen_redis() -> Iterator[services.RedisServer]:
+    """A Redis server that accepts connections but never answers (SIGSTOP)."""
+    server = services.RedisServer(databases=1)
+    try:
+        server.start()
+    except services.ServiceUnavailable as error:
+        unavailable(str(error))
+    try:
+        assert server._process is not None
+        os.kill(server._process.pid, signal.SIGSTOP)
+        yield server
+    finally:
+        if server._process is not None:
+            os.kill(server._process.pid, signal.SIGCONT)
+        server.stop()
+
+
+def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
+    """The response, or a failure that says the request hangs.
+
+    A hung request is left behind (no waiting for it): the fixture that froze
+    the server thaws and stops it after the test, and that releases it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(request).result(timeout=seconds)
+    except StillWaiting:
+        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
+    finally:
+        pool.shutdown(wait=False)

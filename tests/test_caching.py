@@ -22,6 +22,7 @@ from examples.caching.book_reviews import books
 from examples.caching.book_reviews import create_app
 from examples.caching.book_reviews import views
 from examples.caching.book_reviews.views import cache
+from tests.conftest import answer_within
 from tests.conftest import assert_error_page as shared_assert_error_page
 from tests.conftest import csrf_token
 
@@ -342,6 +343,24 @@ def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
     assert response.headers["Retry-After"] == str(views.RETRY_SECONDS)
     with redis_down.app_context():
         assert books.latest_reviews(9) == []
+
+
+def test_with_redis_frozen_nothing_hangs(frozen_redis: services.RedisServer) -> None:
+    """redis-py gives up after its 5 s socket timeout: the page, then a 503."""
+    config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": frozen_redis.url(0)}
+    client = create_app({**TEST_CONFIG, **config}).test_client()
+
+    page = answer_within(15, lambda: client.get("/?q=dracula"))
+    assert page.status_code == 200, page.text
+    assert "Dracula" in page.text
+    posted = answer_within(
+        15, lambda: client.post("/books/9/reviews", data={"stars": 5})
+    )
+    assert_error_page(
+        posted,
+        503,
+        "The cache is unreachable, so nothing was saved. Try again in a moment.",
+    )
 
 
 def test_a_cache_failing_just_after_the_commit_keeps_the_review(

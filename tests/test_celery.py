@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as StillWaiting
 from typing import Any
 
 import pytest
@@ -27,8 +23,8 @@ from werkzeug.test import TestResponse
 from cookbook import services
 from cookbook.catalogue import ROOT
 from examples.celery.task_app import create_app
+from tests.conftest import answer_within
 from tests.conftest import csrf_token
-from tests.conftest import unavailable
 
 pytestmark = pytest.mark.services
 
@@ -322,39 +318,6 @@ def test_redis_is_given_up_on_after_a_few_seconds(idle_app: Flask) -> None:
         for key in ("socket_timeout", "socket_connect_timeout"):
             seconds = timeouts.get(key)
             assert seconds is not None and 0 < seconds <= 5, f"{name} {key}={seconds}"
-
-
-@pytest.fixture
-def frozen_redis() -> Iterator[services.RedisServer]:
-    """A Redis server that accepts connections but never answers (SIGSTOP)."""
-    server = services.RedisServer(databases=1)
-    try:
-        server.start()
-    except services.ServiceUnavailable as error:
-        unavailable(str(error))
-    try:
-        assert server._process is not None
-        os.kill(server._process.pid, signal.SIGSTOP)
-        yield server
-    finally:
-        if server._process is not None:
-            os.kill(server._process.pid, signal.SIGCONT)
-        server.stop()
-
-
-def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
-    """The response, or a failure that says the request hangs.
-
-    A hung request is left behind (no waiting for it): the fixture that froze
-    the server thaws and stops it after the test, and that releases it.
-    """
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(request).result(timeout=seconds)
-    except StillWaiting:
-        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
-    finally:
-        pool.shutdown(wait=False)
 
 
 @ROUTES
