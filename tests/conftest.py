@@ -14,6 +14,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as StillWaiting
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -25,6 +26,11 @@ from hypothesis import settings
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import TestResponse
 
@@ -234,3 +240,30 @@ def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestRe
         raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
     finally:
         pool.shutdown(wait=False)
+
+
+@contextmanager
+def another_worker_creating_tables(database_url: str) -> Iterator[list[str]]:
+    """Stage the race of workers starting together on a new database.
+
+    Between SQLAlchemy's "is the table there?" and its CREATE TABLE, another
+    connection creates the table first, once, as a second worker would.
+    Yields the names of the tables so created.
+    """
+    raced: list[str] = []
+
+    def creates_it_first(target: Table, connection: Connection, **kw: object) -> None:
+        if not raced:
+            other = create_engine(database_url)
+            try:
+                with other.begin() as worker:
+                    worker.execute(CreateTable(target))
+            finally:
+                other.dispose()
+            raced.append(target.name)
+
+    event.listen(Table, "before_create", creates_it_first)
+    try:
+        yield raced
+    finally:
+        event.remove(Table, "before_create", creates_it_first)

@@ -14,11 +14,6 @@ from flask.cli import cli
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
-from sqlalchemy import create_engine
-from sqlalchemy import event
-from sqlalchemy import Table
-from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,6 +22,7 @@ from werkzeug.test import TestResponse
 from examples.app_factory.bookmarks import create_app
 from examples.app_factory.bookmarks.models import Bookmark
 from examples.app_factory.bookmarks.models import db
+from tests.conftest import another_worker_creating_tables
 from tests.conftest import assert_error_page as shared_assert_error_page
 from tests.conftest import csrf_token
 
@@ -233,24 +229,8 @@ def test_workers_starting_together_on_a_new_database_all_start(
 ) -> None:
     """Another worker creates the table between create_all()'s look and its CREATE."""
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
-    table = Bookmark.__table__
-    raced: list[str] = []
-
-    def another_worker_creates_it(
-        target: Table, connection: Connection, **kw: Any
-    ) -> None:
-        if not raced:
-            other = create_engine(url)
-            with other.begin() as worker:
-                worker.execute(CreateTable(target))
-            other.dispose()
-            raced.append(target.name)
-
-    event.listen(table, "before_create", another_worker_creates_it)
-    try:
+    with another_worker_creating_tables(url) as raced:
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
-    finally:
-        event.remove(table, "before_create", another_worker_creates_it)
 
     assert raced == ["bookmark"]
     add(app.test_client(), "https://example.com/", "Started")

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,19 +23,22 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
-from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.routing import Rule
-from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
 from cookbook import catalogue
+from tests.fuzzing import ARGUMENT
+from tests.fuzzing import BAD_HOSTS
+from tests.fuzzing import input_names
+from tests.fuzzing import is_plain_get
+from tests.fuzzing import mounted
+from tests.fuzzing import NAMELESS_PART
+from tests.fuzzing import PREFIX
+from tests.fuzzing import send_malformed
 
 EXAMPLES = catalogue.discover()
 FOLDERS = [example.folder for example in EXAMPLES]
 README = catalogue.README.read_text(encoding="utf-8")
-PREFIX = "/mounted/here"
 # What most checks configure: testing mode, a secret, and CSRF off so that
 # malformed bodies reach the views instead of stopping at the token check
 # (each example's own tests check CSRF).
@@ -46,13 +48,6 @@ DEPLOYED = {"TESTING": True, "SECRET_KEY": "catalogue"}
 REFERENCE_STYLESHEET = (
     catalogue.EXAMPLES / "sqlite3" / "notes" / "static" / "style.css"
 ).read_bytes()
-NAMELESS_PART = (
-    b"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n"
-    b'--B\r\nContent-Disposition: form-data; name=""\r\n\r\nv\r\n--B--\r\n'
-)
-# Host headers no URL can be built for: empty or over-long labels.
-BAD_HOSTS = ["a..b", "x" * 64 + ".example", ".", "x" * 300]
-
 by_folder = pytest.mark.parametrize("example", EXAMPLES, ids=FOLDERS)
 
 
@@ -339,15 +334,6 @@ def test_debug_mode_runs_with_a_development_key(
 # -- Mounted under a prefix, as the gallery mounts it ---------------------------------
 
 
-def mounted(app: Flask) -> Client:
-    """A client for the app mounted under PREFIX, as the gallery mounts it."""
-    return Client(DispatcherMiddleware(NotFound(), {PREFIX: app}))
-
-
-def is_plain_get(rule: Rule) -> bool:
-    return "GET" in (rule.methods or ()) and not rule.arguments
-
-
 def local_urls(html: str) -> list[str]:
     """Every link, asset and form target in the page that points into the site."""
     soup = BeautifulSoup(html, "html.parser")
@@ -499,72 +485,9 @@ def test_a_405_says_which_methods_are_allowed(
         assert is_own_error(response, path), response.text[:500]
 
 
-ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
-ODD_VALUES = st.sampled_from(
-    ["", "0", "-1", "1.5", "99999999999999999999", "..", "%00", "x" * 5000,
-     "<script>", "' OR 1=1 --", "\u00e9\u2603", "null", "[]", "{}"]
-)  # fmt: skip
-TEXT = st.one_of(ODD_VALUES, st.text(max_size=40))
-CONTENT_TYPES = st.sampled_from(
-    ["application/json", "application/x-www-form-urlencoded", "multipart/form-data",
-     "text/plain", "application/xml", "application/octet-stream", ""]
-)  # fmt: skip
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=10,
-)
-
-
 @pytest.fixture
 def fields(example_app: Flask) -> list[str]:
-    """The input names the example's own pages use: the likeliest to reach code."""
-    app = example_app
-    client = app.test_client()
-    names = {"id", "name", "page", "q"}
-    for rule in app.url_map.iter_rules():
-        if is_plain_get(rule) and rule.endpoint != "static":
-            response = client.get(rule.rule, buffered=True)
-            if response.mimetype != "text/html":
-                continue
-            soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-            for tag in soup.find_all(["input", "textarea", "select"]):
-                name = tag.get("name")
-                if isinstance(name, str):
-                    names.add(name)
-    return sorted(names)
-
-
-def send(
-    client: Client, method: str, path: str, draw: Any, fields: list[str]
-) -> TestResponse:
-    query = draw(
-        st.dictionaries(
-            st.sampled_from(fields) | st.text(max_size=10), TEXT, max_size=3
-        )
-    )
-    kind = draw(st.sampled_from(["none", "form", "json", "raw", "nameless"]))
-    kwargs: dict[str, Any] = {"query_string": query}
-    if kind == "form":
-        kwargs["data"] = draw(
-            st.dictionaries(st.sampled_from(fields), TEXT, max_size=5)
-        )
-    elif kind == "json":
-        kwargs["json"] = draw(
-            JSON | st.dictionaries(st.sampled_from(fields), JSON, max_size=5)
-        )
-    elif kind == "raw":
-        kwargs["data"] = draw(st.binary(max_size=200))
-        kwargs["content_type"] = draw(CONTENT_TYPES)
-    elif kind == "nameless":
-        kwargs["data"] = NAMELESS_PART
-        kwargs["content_type"] = "multipart/form-data; boundary=B"
-    if draw(st.booleans()):
-        kwargs["headers"] = {"Host": draw(st.sampled_from(BAD_HOSTS))}
-    return client.open(path, method=method, buffered=True, **kwargs)
+    return input_names(example_app)
 
 
 @app_by_folder
@@ -577,12 +500,7 @@ def test_routes_survive_malformed_requests(
     example_app: Flask, fields: list[str], data: st.DataObject
 ) -> None:
     """Odd path values, query strings, bodies, content types, hosts: never a 500."""
-    rules = sorted(example_app.url_map.iter_rules(), key=lambda rule: rule.rule)
-    rule = data.draw(st.sampled_from(rules))
-    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or ["GET"]
-    method = data.draw(st.sampled_from([*methods, "PUT", "DELETE"]))
-    path = ARGUMENT.sub(lambda _: quote(data.draw(TEXT), safe=""), rule.rule)
-    response = send(mounted(example_app), method, PREFIX + path, data.draw, fields)
+    method, path, response = send_malformed(example_app, fields, data.draw)
     assert response.status_code < 500, (method, path, response.get_data()[:500])
 
 

@@ -18,13 +18,13 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine
-from sqlalchemy import event
 from sqlalchemy import inspect
-from sqlalchemy import Table
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable
 from werkzeug.test import TestResponse
 
 from cookbook import services
@@ -35,8 +35,11 @@ from examples.sqlalchemy.journal.core import CoreStore
 from examples.sqlalchemy.journal.store import current_store
 from examples.sqlalchemy.journal.store import DuplicateTitle
 from examples.sqlalchemy.journal.store import utcnow
+from tests.conftest import another_worker_creating_tables
 from tests.conftest import assert_error_page as shared_assert_error_page
 from tests.conftest import csrf_token
+from tests.fuzzing import input_names
+from tests.fuzzing import send_malformed
 
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 
@@ -157,23 +160,8 @@ def test_workers_starting_together_on_a_new_database_all_start(
     make_app: Callable[..., Flask], database_url: str, style: str
 ) -> None:
     """Another worker creates the table between create_all()'s look and its CREATE."""
-    raced: list[str] = []
-
-    def another_worker_creates_it(
-        target: Table, connection: Connection, **kw: Any
-    ) -> None:
-        if not raced:
-            other = create_engine(database_url)
-            with other.begin() as worker:
-                worker.execute(CreateTable(target))
-            other.dispose()
-            raced.append(target.name)
-
-    event.listen(Table, "before_create", another_worker_creates_it)
-    try:
+    with another_worker_creating_tables(database_url) as raced:
         app = make_app(style)
-    finally:
-        event.remove(Table, "before_create", another_worker_creates_it)
 
     assert raced == ["entry"]
     add_entry(app, "Started", "by a worker that lost the race")
@@ -529,6 +517,22 @@ def test_the_core_way_reflects_the_table_the_database_has(
     for style in STYLES:
         response = make_app(style).test_client().get("/")
         assert "Reflected" in response.text, style
+
+
+@pytest.fixture
+def input_fields(app: Flask) -> list[str]:
+    return input_names(app)
+
+
+# The app is built once per test and reused across draws, on purpose.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_style_survives_malformed_requests(
+    app: Flask, input_fields: list[str], data: st.DataObject
+) -> None:
+    """The catalogue fuzzes the default style on SQLite; this, each on each database."""
+    method, path, response = send_malformed(app, input_fields, data.draw)
+    assert response.status_code < 500, (method, path, response.get_data()[:500])
 
 
 # --- Configuration: DATABASE_URL and DB_STYLE --------------------------------------
