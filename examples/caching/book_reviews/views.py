@@ -95,8 +95,8 @@ def drop_again_after_commit(book_id: int) -> None:
 def cache_unreachable(error: RedisError) -> ResponseReturnValue:
     """With RedisCache down, a write that must drop an entry is a 503 to retry.
 
-    Reads never get here: Flask-Caching logs a failed get or set and serves the
-    page computed afresh.
+    Reads get here only in debug mode, where Flask-Caching re-raises; otherwise
+    it logs a failed get or set and serves the page computed afresh.
     """
     current_app.logger.error("The cache is unreachable: %s", error)
     return handle_http_error(
