@@ -348,7 +348,8 @@ def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
 def test_with_redis_frozen_nothing_hangs(frozen_redis: services.RedisServer) -> None:
     """redis-py gives up after its 5 s socket timeout: the page, then a 503."""
     config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": frozen_redis.url(0)}
-    client = create_app({**TEST_CONFIG, **config}).test_client()
+    app = create_app({**TEST_CONFIG, **config})
+    client = app.test_client()
 
     page = answer_within(15, lambda: client.get("/?q=dracula"))
     assert page.status_code == 200, page.text
@@ -361,6 +362,8 @@ def test_with_redis_frozen_nothing_hangs(frozen_redis: services.RedisServer) -> 
         503,
         "The cache is unreachable, so nothing was saved. Try again in a moment.",
     )
+    with app.app_context():
+        assert books.latest_reviews(9) == []
 
 
 def test_a_cache_failing_just_after_the_commit_keeps_the_review(

@@ -1,4 +1,4 @@
-"""Errors in the app's own shape: JSON under /api/, a page everywhere else."""
+"""Errors in the app's own shape: JSON at /api and under it, a page elsewhere."""
 
 from __future__ import annotations
 
