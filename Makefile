@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest bench stress
+.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -72,5 +72,21 @@ test-newest: | $(UV)
 	$(UV) pip sync -q --python .venv-newest .venv-newest/requirements.txt
 	.venv-newest/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
+# The suite on Flask's and Werkzeug's development branches, with every other
+# package as the lock file has it, in .venv-main/. FLASK and WERKZEUG take
+# anything pip installs: a git URL (the default), a local checkout or a wheel.
+#   make test-main FLASK=../flask WERKZEUG=dist/werkzeug-3.2.0.dev0-py3-none-any.whl
+# Not run by CI, which cannot reach those repositories.
+FLASK ?= git+https://github.com/pallets/flask@main
+WERKZEUG ?= git+https://github.com/pallets/werkzeug@main
+test-main: | $(UV)
+	@mkdir -p .venv-main
+	$(UV) export -q --frozen --all-groups --no-hashes --no-emit-project -o .venv-main/requirements.txt
+	$(UV) venv -q --allow-existing .venv-main
+	$(UV) pip sync -q --python .venv-main .venv-main/requirements.txt
+	$(UV) pip install -q --python .venv-main "$(FLASK)" "$(WERKZEUG)"
+	.venv-main/bin/python -c 'from importlib.metadata import version as v; print("flask", v("flask"), "werkzeug", v("werkzeug"))'
+	.venv-main/bin/pytest $(XDIST) $(PYTEST_ARGS)
+
 clean:
-	rm -rf .tools $(VENV) .venv-oldest .venv-newest .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*
+	rm -rf .tools $(VENV) .venv-oldest .venv-newest .venv-main .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*

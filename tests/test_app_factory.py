@@ -132,7 +132,7 @@ def test_database_defaults_to_the_instance_folder(
     client: FlaskClient, instance_path: Path
 ) -> None:
     response = add(client, "https://flask.palletsprojects.com/", "Flask")
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert (instance_path / "bookmarks.sqlite").is_file()
 
 
@@ -249,7 +249,7 @@ def test_an_empty_list_says_so(client: FlaskClient) -> None:
 def test_add_stores_redirects_and_flashes(app: Flask, client: FlaskClient) -> None:
     response = add(client, "  https://flask.palletsprojects.com/  ", "  Flask  ")
 
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert response.location == "/"
     assert stored(app) == [("https://flask.palletsprojects.com/", "Flask")]
     page = client.get("/").text
@@ -279,13 +279,13 @@ def test_valid_bookmark_is_stored(
 ) -> None:
     response = add(client, url, title)
 
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert stored(app) == [(url, title)]
 
 
 def test_titles_are_escaped(app: Flask, client: FlaskClient) -> None:
     response = add(client, "https://example.com/", "<script>alert(1)</script>")
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/").text
     assert stored(app) == [("https://example.com/", "<script>alert(1)</script>")]
@@ -341,7 +341,7 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None
         "/add",
         data={"url": "https://example.com/", "title": "Token", "csrf_token": token},
     )
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert stored(app) == [("https://example.com/", "Token")]
 
 
@@ -463,7 +463,7 @@ def test_forwarded_prefix_reaches_url_for() -> None:
     assert 'action="/shelf/add"' in page
     assert 'href="/shelf/static/style.css"' in page
     # The redirect after saving goes back through the proxy, under its prefix.
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert response.location == "/shelf/"
 
 

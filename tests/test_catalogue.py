@@ -92,6 +92,24 @@ def test_the_folder_holds_no_symlink(example: catalogue.Example) -> None:
 
 
 @by_folder
+def test_every_redirect_names_its_status_code(example: catalogue.Example) -> None:
+    """Flask 3.2 changes redirect()'s default from 302 to 303: an example picks
+    the code its behaviour needs, so the answer does not change on upgrade."""
+    bare = []
+    for path in example.path.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name | ast.Attribute)
+                and (getattr(node.func, "id", None) or node.func.attr) == "redirect"
+                and len(node.args) < 2
+                and not any(k.arg == "code" for k in node.keywords)
+            ):
+                bare.append(f"{path.relative_to(example.path)}:{node.lineno}")
+    assert bare == []
+
+
+@by_folder
 def test_every_page_uses_the_cookbooks_stylesheet(example: catalogue.Example) -> None:
     package = example.path / example.package
     templates = list(package.rglob("templates/**/*.html"))

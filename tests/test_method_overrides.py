@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -131,7 +132,8 @@ def test_the_header_wins_over_the_hidden_field() -> None:
     "kwargs",
     [
         pytest.param(
-            {"data": {"_method": "DELETE", "f": (b"x", "f.txt")}}, id="multipart"
+            {"data": {"_method": "DELETE", "f": (io.BytesIO(b"x"), "f.txt")}},
+            id="multipart",
         ),
         pytest.param({"json": {"_method": "DELETE"}}, id="json"),
         pytest.param({"query_string": {"_method": "DELETE"}}, id="query-string"),

@@ -15,6 +15,7 @@ from flask import Flask
 from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
@@ -88,10 +89,15 @@ def test_the_factory_builds_the_subclass_with_its_three_classes(app: Flask) -> N
     assert isinstance(app.json, LedgerJSONProvider)
 
 
-def test_the_docs_ordered_storage_class_is_deprecated() -> None:
-    # Why the docs' example (parameter_storage_class) is not shown here.
-    with pytest.warns(DeprecationWarning, match="OrderedMultiDict"):
-        from werkzeug.datastructures import ImmutableOrderedMultiDict  # noqa: F401
+def test_a_plain_request_keeps_the_order_of_repeated_form_fields() -> None:
+    # Why the docs' example (parameter_storage_class = ImmutableOrderedMultiDict,
+    # deprecated in Werkzeug 3.1, removed in 3.2) is not needed: the plain
+    # MultiDict already keeps the order of the fields and of each one's values.
+    sent = [("b", "1"), ("a", "2"), ("b", "3"), ("c", "4"), ("a", "5")]
+    with plain_flask().test_request_context(method="POST", data=MultiDict(sent)):
+        assert list(request.form) == ["b", "a", "c"]
+        assert request.form.getlist("b") == ["1", "3"]
+        assert request.form.getlist("a") == ["2", "5"]
 
 
 # --- The request class: a validated request id --------------------------------

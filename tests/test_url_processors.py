@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from bs4 import BeautifulSoup
 from bs4 import Tag
@@ -10,7 +13,6 @@ from flask import g
 from flask import request
 from flask import url_for
 from flask.testing import FlaskClient
-from werkzeug.exceptions import NotFound
 
 from examples.url_processors.polyglot import create_app
 from examples.url_processors.polyglot import phrases
@@ -48,6 +50,22 @@ def other_links(soup: BeautifulSoup) -> list[str]:
         for a in soup.find_all("a")
         if isinstance(a, Tag) and not a.has_attr("hreflang")
     ]
+
+
+def after_the_url_processors(app: Flask, path: str, look: Callable[[], Any]) -> Any:
+    """What `look()` returns inside a request to `path` once the URL
+    processors have run: a before_request hook (Flask runs those after the
+    url_value_preprocessors) calls it and answers in place of the view."""
+    seen: list[Any] = []
+
+    @app.before_request
+    def probe() -> str:
+        seen.append(look())
+        return "probed"
+
+    response = app.test_client().get(path)
+    assert response.text == "probed", response.text
+    return seen[0]
 
 
 # --- / picks a language ---------------------------------------------------------
@@ -160,40 +178,56 @@ def test_switcher_links_to_the_same_page_in_the_other_languages(
 def test_the_language_moves_from_the_url_to_g(
     app: Flask, path: str, view_args: dict[str, str]
 ) -> None:
-    with app.test_request_context(path):
-        assert app.preprocess_request() is None
-        assert g.lang_code == path[1:3]
-        assert request.view_args == view_args
+    seen = after_the_url_processors(
+        app, path, lambda: {"lang_code": g.lang_code, "view_args": request.view_args}
+    )
+    assert seen == {"lang_code": path[1:3], "view_args": view_args}
 
 
 def test_url_for_fills_in_the_current_language(app: Flask) -> None:
-    with app.test_request_context("/de/phrases/"):
-        app.preprocess_request()
-        assert url_for("home") == "/de/"
-        assert url_for("about") == "/de/about"
-        assert url_for("phrases.topic", topic="food") == "/de/phrases/food"
-        # A language given by hand wins (that is how the switcher works).
-        assert url_for("about", lang_code="fr") == "/fr/about"
-        assert url_for("phrases.index", lang_code="en") == "/en/phrases/"
+    seen = after_the_url_processors(
+        app,
+        "/de/phrases/",
+        lambda: {
+            "home": url_for("home"),
+            "about": url_for("about"),
+            "topic": url_for("phrases.topic", topic="food"),
+            # A language given by hand wins (that is how the switcher works).
+            "about in fr": url_for("about", lang_code="fr"),
+            "phrases in en": url_for("phrases.index", lang_code="en"),
+        },
+    )
+    assert seen == {
+        "home": "/de/",
+        "about": "/de/about",
+        "topic": "/de/phrases/food",
+        "about in fr": "/fr/about",
+        "phrases in en": "/en/phrases/",
+    }
 
 
 def test_url_defaults_leave_endpoints_without_a_language_alone(app: Flask) -> None:
     # Without is_endpoint_expecting(), these would get "?lang_code=de".
-    with app.test_request_context("/de/about"):
-        app.preprocess_request()
-        assert url_for("choose_language") == "/"
-        assert url_for("static", filename="style.css") == "/static/style.css"
+    seen = after_the_url_processors(
+        app,
+        "/de/about",
+        lambda: [url_for("choose_language"), url_for("static", filename="style.css")],
+    )
+    assert seen == ["/", "/static/style.css"]
 
 
 def test_the_blueprint_form_needs_no_app_level_processors() -> None:
     bare = Flask(__name__)
     bare.register_blueprint(phrases.bp)
-    with bare.test_request_context("/fr/phrases/"):
-        bare.preprocess_request()
-        assert g.lang_code == "fr"
-        assert url_for("phrases.topic", topic="food") == "/fr/phrases/food"
-    with bare.test_request_context("/xx/phrases/"), pytest.raises(NotFound):
-        bare.preprocess_request()
+    seen = after_the_url_processors(
+        bare,
+        "/fr/phrases/",
+        lambda: [g.lang_code, url_for("phrases.topic", topic="food")],
+    )
+    assert seen == ["fr", "/fr/phrases/food"]
+    # The blueprint's own preprocessor refuses a language it lacks.
+    response = bare.test_client().get("/xx/phrases/")
+    assert response.status_code == 404, response.text
 
 
 # --- Errors -------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_stacked_decorators_unwrap_to_the_view() -> None:
 
 def test_a_visitor_is_sent_to_log_in_with_the_way_back(client: FlaskClient) -> None:
     response = client.get("/members?tab=2")
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     location = urlsplit(response.location)
     assert location.path == "/login"
     assert parse_qs(location.query) == {"next": ["/members?tab=2"]}
@@ -193,7 +193,7 @@ def test_a_path_on_this_site_is_a_safe_next(target: str) -> None:
 def test_next_keeps_the_prefix_the_app_is_mounted_under(app: Flask) -> None:
     client = Client(DispatcherMiddleware(NotFound(), {"/site": app}))
     sent = client.get("/site/members")
-    assert sent.status_code == 302
+    assert sent.status_code == 303, sent.text
     assert urlsplit(sent.location).path == "/site/login"
     assert parse_qs(urlsplit(sent.location).query) == {"next": ["/members"]}
     response = client.post(
@@ -207,7 +207,7 @@ def test_next_keeps_the_prefix_the_app_is_mounted_under(app: Flask) -> None:
 def test_a_raw_byte_in_the_query_string_is_no_error(client: FlaskClient) -> None:
     # A WSGI server passes the query's bytes on as they came, here a raw é.
     response = client.get("/members", environ_overrides={"QUERY_STRING": "q=\xe9"})
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text
     assert urlsplit(response.location).path == "/login"
 
 
@@ -317,7 +317,7 @@ def test_templated_hands_a_redirect_on_unchanged(
 def test_login_required_runs_before_templated(
     client: FlaskClient, rendered: list[str]
 ) -> None:
-    assert client.get("/members").status_code == 302
+    assert client.get("/members").status_code == 303
     assert rendered == []
 
 

@@ -87,4 +87,5 @@ def add() -> ResponseReturnValue:
     db.session.commit()
     flash(f"Saved “{title}”.")
     # Post/redirect/get: reloading the list does not submit the form again.
-    return redirect(url_for("bookmarks.index"))
+    # 303 See Other says "now GET this", whatever Flask's default.
+    return redirect(url_for("bookmarks.index"), 303)

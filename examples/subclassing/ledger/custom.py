@@ -86,7 +86,14 @@ class LedgerFlask(Flask):
     response_class = SecureResponse
     json_provider_class = LedgerJSONProvider
 
-    def process_response(self, response: Response) -> Response:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # Every response, error pages included, names the request it answers.
-        response.headers["X-Request-ID"] = cast(LedgerRequest, request).request_id
-        return super().process_response(response)
+        # A hook the class registers, not an override of process_response:
+        # Flask 3.2 changes that method's signature (the app context first).
+        self.after_request(echo_request_id)
+
+
+def echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = cast(LedgerRequest, request).request_id
+    return response

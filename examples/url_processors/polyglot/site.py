@@ -52,7 +52,9 @@ def choose_language() -> ResponseReturnValue:
     if it asks for none that the site has, let them choose."""
     lang_code = request.accept_languages.best_match(LANGUAGES)
     response = (
-        redirect(url_for("home", lang_code=lang_code))
+        # 302, chosen on purpose: temporary (another browser gets another
+        # language), and Flask 3.2 changes redirect()'s default to 303.
+        redirect(url_for("home", lang_code=lang_code), 302)
         if lang_code
         else make_response(render_template("choose.html"))
     )

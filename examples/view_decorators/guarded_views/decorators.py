@@ -35,7 +35,8 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> View[P]:
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if g.user is None:
             flash("Log in to see that page.")
-            return redirect(url_for("auth.login", next=this_page()))
+            # 303: the login page is fetched with GET, even after a POST.
+            return redirect(url_for("auth.login", next=this_page()), 303)
         return view(*args, **kwargs)
 
     return wrapped

@@ -49,7 +49,7 @@ def members() -> dict[str, Any]:
 def primes() -> ResponseReturnValue | None:
     if "below" not in request.args:
         # Not a dict: @templated hands the redirect on unchanged.
-        return redirect(url_for(".primes", below=PRIMES_DEFAULT))
+        return redirect(url_for(".primes", below=PRIMES_DEFAULT), 302)
     below = read_below()
     found = primes_below(below)
     return {"below": below, "count": len(found), "last": found[-10:]}
