@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
+.PHONY: run test test-copies lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -31,11 +31,18 @@ typecheck: sync
 # coverage of examples/ and cookbook/ in every process the tests start,
 # printed at the end. PYTEST_ARGS="-n 0" runs it in one process.
 XDIST := --numprocesses auto --maxprocesses 4
+# Everything but the copy checks, which have a target of their own.
+SUITE := -m "not copies"
 pytest: sync
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
+
+# Every example that is a project of its own, copied alone into an empty
+# folder and installed into a fresh virtualenv: its tests pass there too.
+test-copies: sync
+	$(BIN)/pytest $(XDIST) -m copies tests/test_copies.py $(PYTEST_ARGS)
 
 sync: $(VENV)/.synced
 
@@ -63,14 +70,14 @@ test-oldest: | $(UV)
 	$(UV) pip compile -q pyproject.toml --group dev --resolution lowest-direct -o .venv-oldest/requirements.txt
 	$(UV) venv -q --allow-existing .venv-oldest
 	$(UV) pip sync -q --python .venv-oldest .venv-oldest/requirements.txt
-	.venv-oldest/bin/pytest $(XDIST) $(PYTEST_ARGS)
+	.venv-oldest/bin/pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
 
 test-newest: | $(UV)
 	@mkdir -p .venv-newest
 	$(UV) pip compile -q pyproject.toml .ci/prereleases.in --group dev --upgrade --prerelease explicit -o .venv-newest/requirements.txt
 	$(UV) venv -q --allow-existing .venv-newest
 	$(UV) pip sync -q --python .venv-newest .venv-newest/requirements.txt
-	.venv-newest/bin/pytest $(XDIST) $(PYTEST_ARGS)
+	.venv-newest/bin/pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
 
 # The suite on Flask's and Werkzeug's development branches, with every other
 # package as the lock file has it, in .venv-main/. FLASK and WERKZEUG take
@@ -86,7 +93,7 @@ test-main: | $(UV)
 	$(UV) pip sync -q --python .venv-main .venv-main/requirements.txt
 	$(UV) pip install -q --python .venv-main "$(FLASK)" "$(WERKZEUG)"
 	.venv-main/bin/python -c 'from importlib.metadata import version as v; print("flask", v("flask"), "werkzeug", v("werkzeug"))'
-	.venv-main/bin/pytest $(XDIST) $(PYTEST_ARGS)
+	.venv-main/bin/pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
 
 clean:
 	rm -rf .tools $(VENV) .venv-oldest .venv-newest .venv-main .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*

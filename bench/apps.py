@@ -120,7 +120,7 @@ def celery() -> Flask:
 
 def sqlite3() -> Flask:
     """The notes app as it is (its database from $FLASK_DATABASE)."""
-    from examples.sqlite3.notes import create_app
+    from notes import create_app
 
     with instance_in(_instance()):
         return create_app()

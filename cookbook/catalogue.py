@@ -90,9 +90,24 @@ class Example:
         return packages[0]
 
     @property
+    def is_project(self) -> bool:
+        """A project of its own (layout v3): a pyproject.toml that the root's
+        uv workspace installs, and its own tests/ beside the package."""
+        return (self.path / "tests" / "conftest.py").is_file()
+
+    @property
     def module(self) -> str:
-        """The package's import name from the repository root."""
+        """The package's import name: its own name once the example is a project
+        installed into .venv/, else its path from the repository root."""
+        if self.is_project:
+            return self.package
         return f"examples.{self.folder}.{self.package}"
+
+    @cached_property
+    def pyproject(self) -> dict[str, Any]:
+        """The example's own pyproject.toml, or {} while it has none."""
+        path = self.path / "pyproject.toml"
+        return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
 
     @cached_property
     def readme(self) -> str:

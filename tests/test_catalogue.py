@@ -49,6 +49,16 @@ REFERENCE_STYLESHEET = (
     catalogue.EXAMPLES / "sqlite3" / "notes" / "static" / "style.css"
 ).read_bytes()
 by_folder = pytest.mark.parametrize("example", EXAMPLES, ids=FOLDERS)
+# Examples that are projects of their own (layout v3), and those not yet moved.
+PROJECTS = [example for example in EXAMPLES if example.is_project]
+by_project = pytest.mark.parametrize(
+    "example", PROJECTS, ids=[example.folder for example in PROJECTS]
+)
+by_unmoved_folder = pytest.mark.parametrize(
+    "example",
+    [example for example in EXAMPLES if not example.is_project],
+    ids=[example.folder for example in EXAMPLES if not example.is_project],
+)
 
 
 # -- The folder ------------------------------------------------------------------
@@ -192,10 +202,22 @@ def test_readme_commands_start_where_a_fresh_clone_is(
     run = console_commands(example.section("Run it"))
     assert run[:2] == ["source .venv/bin/activate", f"cd examples/{example.folder}"]
     copy = console_commands(example.section("Copy it into your project"))
-    assert f"cp -r examples/{example.folder}/{example.package}" in " ".join(copy)
-    assert len([c for c in copy if c.startswith("pip install ")]) == 1
     test = console_commands(example.section("Test it"))
-    assert f".venv/bin/pytest tests/test_{example.folder}.py" in test
+    if not example.is_project:
+        assert f"cp -r examples/{example.folder}/{example.package}" in " ".join(copy)
+        assert len([c for c in copy if c.startswith("pip install ")]) == 1
+        assert f".venv/bin/pytest tests/test_{example.folder}.py" in test
+        return
+    # Both ways to copy: a new project from the whole folder (installed with
+    # its test extra, then tested), or the package and its tests lifted into
+    # a project of yours.
+    folder = f"examples/{example.folder}"
+    assert any(c.startswith(f"cp -r {folder} ") for c in copy), copy
+    assert "pip install -e '.[test]'" in copy
+    assert "pytest" in copy
+    assert any(c.startswith(f"cp -r {folder}/{example.package} ") for c in copy)
+    assert any(f"{folder}/tests/" in c for c in copy), copy
+    assert f".venv/bin/pytest {folder}" in test
 
 
 @by_folder
@@ -262,7 +284,36 @@ def installed_with(requirement: str) -> set[str]:
     return found
 
 
-@by_folder
+def declared(example: catalogue.Example, *extras: str) -> set[str]:
+    """The distributions the example's pyproject.toml brings: its dependencies,
+    with the optional ones of `extras`, and all that they need in turn."""
+    project = example.pyproject["project"]
+    wanted = list(project.get("dependencies", []))
+    for extra in extras:
+        wanted += project.get("optional-dependencies", {}).get(extra, [])
+    brought: set[str] = set()
+    for requirement in wanted:
+        brought |= installed_with(requirement)
+    return brought
+
+
+@by_project
+def test_the_pyproject_names_every_import(example: catalogue.Example) -> None:
+    """`dependencies` bring what the package imports; with the `test` extra they
+    bring what its tests import (besides the package and pytest's conftest)."""
+    package = imported_distributions(example.path / example.package)
+    missing = package - declared(example)
+    assert not missing, f"dependencies leave out {sorted(missing)}"
+    tests = imported_distributions(example.path / "tests") - {
+        normalize(example.pyproject["project"]["name"]),
+        example.package,
+        "conftest",
+    }
+    missing = tests - declared(example, "test")
+    assert not missing, f"dependencies and the test extra leave out {sorted(missing)}"
+
+
+@by_unmoved_folder
 def test_the_pip_install_line_names_every_import(example: catalogue.Example) -> None:
     copy = console_commands(example.section("Copy it into your project"))
     line = next(c for c in copy if c.startswith("pip install "))

@@ -5,42 +5,23 @@ from __future__ import annotations
 import http.client
 import os
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
+from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.exceptions import default_exceptions
 from werkzeug.test import TestResponse
 
-from cookbook import services
-from examples.sqlite3.notes import create_app
-from examples.sqlite3.notes import views
-from examples.sqlite3.notes.db import get_db
-from examples.sqlite3.notes.db import query_db
-from tests.conftest import assert_error_page as shared_assert_error_page
-from tests.conftest import csrf_token
-
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
+from notes import create_app
+from notes import views
+from notes.db import get_db
+from notes.db import query_db
 
 
 def stored_notes(app: Flask) -> list[tuple[int, str, str]]:
@@ -62,10 +43,30 @@ def add_note(app: Flask, title: str, body: str = "", note_id: int | None = None)
         return cursor.lastrowid
 
 
-def assert_error_page(response: TestResponse, status: int, message: str) -> None:
-    shared_assert_error_page(
-        response, status, message, site="Notes", back="Back to the notes"
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
     )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, its message, and
+    a link back to the list."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Notes"
+    assert message in response.text
+    link = soup.find("a", string="Back to the notes")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
 
 
 # --- The connection helpers -------------------------------------------------
@@ -83,13 +84,12 @@ def test_connection_is_reused_within_a_context_and_closed_after_teardown(
         assert get_db() is not db
 
 
-def test_database_file_is_in_the_instance_folder(
-    app: Flask, instance_path: Path
-) -> None:
-    assert app.instance_path == str(instance_path)
-    assert app.config["DATABASE"] == os.path.join(instance_path, "notes.sqlite")
+def test_database_file_is_in_the_instance_folder(instance_folder: Path) -> None:
+    app = create_app({"TESTING": True})
+    assert app.instance_path == str(instance_folder)
+    assert app.config["DATABASE"] == os.path.join(instance_folder, "notes.sqlite")
     # Created with its tables by create_app(): no init step needed.
-    assert (instance_path / "notes.sqlite").is_file()
+    assert (instance_folder / "notes.sqlite").is_file()
     assert stored_notes(app) == []
 
 
@@ -131,11 +131,11 @@ def test_query_db_binds_values_instead_of_running_them(app: Flask) -> None:
     assert len(stored_notes(app)) == 1  # and the table is still there
 
 
-def test_restarting_the_app_keeps_the_notes(app: Flask) -> None:
+def test_restarting_the_app_keeps_the_notes(
+    app: Flask, config: dict[str, object]
+) -> None:
     add_note(app, "Still here")
-    assert [title for _, title, _ in stored_notes(create_app(TEST_CONFIG))] == [
-        "Still here"
-    ]
+    assert [title for _, title, _ in stored_notes(create_app(config))] == ["Still here"]
 
 
 def test_init_db_command_wipes_the_notes(app: Flask, runner: FlaskCliRunner) -> None:
@@ -396,8 +396,10 @@ def test_links_and_redirects_work_under_a_mount_prefix(
 # --- CSRF ---------------------------------------------------------------------
 
 
-def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
     client = app.test_client()
 
     response = client.post("/new", data={"title": "Forged", "body": ""})
@@ -413,13 +415,6 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None
 
 
 # --- Concurrency --------------------------------------------------------------
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app behind a real threaded WSGI server: one thread per request."""
-    with services.LiveServer(app) as server:
-        yield server.url.removeprefix("http://")
 
 
 def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
@@ -456,7 +451,7 @@ def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
 
 
 def test_runs_in_debug_mode_without_a_secret_key(
-    monkeypatch: pytest.MonkeyPatch,
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The README's `flask --app notes run --debug`: no key set, CSRF on.
     monkeypatch.setenv("FLASK_DEBUG", "1")
@@ -477,13 +472,13 @@ def test_runs_in_debug_mode_without_a_secret_key(
 
 
 def test_instance_config_file_sets_the_database(
-    instance_path: Path, tmp_path: Path
+    instance_folder: Path, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "elsewhere.sqlite"
-    instance_path.mkdir()
-    (instance_path / "config.py").write_text(f"DATABASE = {str(elsewhere)!r}\n")
+    instance_folder.mkdir()
+    (instance_folder / "config.py").write_text(f"DATABASE = {str(elsewhere)!r}\n")
 
-    app = create_app(TEST_CONFIG)
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     response = app.test_client().post("/new", data={"title": "Moved", "body": ""})
 
     assert response.status_code == 303, response.text
@@ -492,4 +487,4 @@ def test_instance_config_file_sets_the_database(
         rows = connection.execute("SELECT title FROM note").fetchall()
     connection.close()
     assert rows == [("Moved",)]
-    assert not (instance_path / "notes.sqlite").exists()
+    assert not (instance_folder / "notes.sqlite").exists()
