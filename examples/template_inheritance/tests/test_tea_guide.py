@@ -13,10 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import nodes
 
-from examples.template_inheritance.tea_guide import create_app
-from examples.template_inheritance.tea_guide.views import GUIDES
-
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
+from tea_guide.views import GUIDES
 
 # What each layout puts in <head>, in order: the site's, then the section's.
 SITE_HEAD = [
@@ -31,16 +28,6 @@ SITE_FOOTER = "Tea Guide: short notes on brewing loose-leaf tea."
 SECTION_FOOTER = "Times and temperatures are a starting point: taste, then adjust."
 GUIDE_PAGES = [f"/guides/{slug}" for slug in GUIDES]
 ALL_PAGES = ["/", "/guides/", *GUIDE_PAGES]
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def fetch(client: FlaskClient, path: str, status: int = 200) -> BeautifulSoup:

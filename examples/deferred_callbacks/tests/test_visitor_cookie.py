@@ -1,10 +1,12 @@
-"""Tests for examples/deferred_callbacks: a cookie set before its response exists."""
+"""Deferred request callbacks: a cookie set before its response exists."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
 from flask import abort
 from flask import Flask
 from flask import g
@@ -13,23 +15,22 @@ from flask.typing import ResponseReturnValue
 from werkzeug.http import parse_cookie
 from werkzeug.test import TestResponse
 
-from examples.deferred_callbacks.visitor_cookie import create_app
-from examples.deferred_callbacks.visitor_cookie.visitor import COOKIE_MAX_AGE
-from examples.deferred_callbacks.visitor_cookie.visitor import COOKIE_NAME
-from tests.conftest import csrf_token
+from visitor_cookie import create_app
+from visitor_cookie.visitor import COOKIE_MAX_AGE
+from visitor_cookie.visitor import COOKIE_NAME
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 A_VALID_ID = "AbCdEfGhIjKlMnOpQrStUv"
 
 
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
 
 
 def visitor_cookies(response: TestResponse) -> list[str]:
@@ -184,8 +185,8 @@ def test_even_a_500_page_sets_the_cookie(failing_view: Flask) -> None:
 
 
 @pytest.fixture
-def csrf_client() -> FlaskClient:
-    return create_app({**TEST_CONFIG, "WTF_CSRF_ENABLED": True}).test_client()
+def csrf_client(config: dict[str, object]) -> FlaskClient:
+    return create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
 
 
 def test_forget_me_deletes_the_cookie_and_a_new_id_follows(

@@ -9,32 +9,22 @@ from typing import Any
 from typing import TYPE_CHECKING
 
 import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import Client
 
-from examples.method_overrides.checklist import create_app
-from examples.method_overrides.checklist.db import get_db
-from examples.method_overrides.checklist.middleware import MethodOverrideMiddleware
-from examples.method_overrides.checklist.middleware import ORIGINAL_METHOD_KEY
-from tests.conftest import csrf_token
+from checklist import create_app
+from checklist.db import get_db
+from checklist.middleware import MethodOverrideMiddleware
+from checklist.middleware import ORIGINAL_METHOD_KEY
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse
     from wsgiref.types import WSGIEnvironment
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def stored(app: Flask) -> list[tuple[int, str, int]]:
@@ -48,6 +38,17 @@ def add_item(app: Flask, name: str, done: int = 0) -> int:
         cursor = db.execute("INSERT INTO item (name, done) VALUES (?, ?)", (name, done))
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
 
 
 # --- The middleware, around an app that reports what it received --------------
@@ -333,8 +334,10 @@ def test_an_unknown_item_is_a_404_page(
 # --- CSRF ---------------------------------------------------------------------
 
 
-def test_csrf_is_still_required_on_an_overridden_request() -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+def test_csrf_is_still_required_on_an_overridden_request(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
     client = app.test_client()
     item = add_item(app, "Milk")
 

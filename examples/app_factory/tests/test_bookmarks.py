@@ -1,32 +1,36 @@
-"""Tests for examples/app_factory: one factory, many independent apps."""
+"""Application factories: one factory, many independent apps."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from bs4 import Tag
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import cli
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
+from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
-from examples.app_factory.bookmarks import create_app
-from examples.app_factory.bookmarks.models import Bookmark
-from examples.app_factory.bookmarks.models import db
-from tests.conftest import another_worker_creating_tables
-from tests.conftest import assert_error_page as shared_assert_error_page
-from tests.conftest import csrf_token
+from bookmarks import create_app
+from bookmarks.models import Bookmark
+from bookmarks.models import db
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 FORWARDED = {
     "X-Forwarded-For": "203.0.113.7",
     "X-Forwarded-Proto": "https",
@@ -36,27 +40,17 @@ FORWARDED = {
 
 
 @pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def flask_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def flask_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Undo what the `flask` command changes in the process it runs in."""
     monkeypatch.setattr(sys, "path", list(sys.path))  # it adds the app's folder
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # it sets this for good
     monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")  # no developer's .env file
     monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    # The command line passes no test config: the database is set as a deployed
+    # app's would be, from the environment.
+    monkeypatch.setenv(
+        "FLASK_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'bookmarks.sqlite'}"
+    )
 
 
 def stored(app: Flask) -> list[tuple[str, str]]:
@@ -76,10 +70,57 @@ def add(client: FlaskClient, url: str, title: str) -> TestResponse:
     return client.post("/add", data={"url": url, "title": title})
 
 
-def assert_error_page(response: TestResponse, status: int, message: str) -> None:
-    shared_assert_error_page(
-        response, status, message, site="Bookmarks", back="Back to the bookmarks"
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
     )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, its message, and
+    a link back to the list."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Bookmarks"
+    assert message in response.text
+    link = soup.find("a", string="Back to the bookmarks")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
+
+
+@contextmanager
+def another_worker_creating_tables(database_url: str) -> Iterator[list[str]]:
+    """Stage the race of workers starting together on a new database.
+
+    Between SQLAlchemy's "is the table there?" and its CREATE TABLE, another
+    connection creates the table first, once, as a second worker would.
+    Yields the names of the tables so created.
+    """
+    raced: list[str] = []
+
+    def creates_it_first(target: Table, connection: Connection, **kw: object) -> None:
+        if not raced:
+            other = create_engine(database_url)
+            try:
+                with other.begin() as worker:
+                    worker.execute(CreateTable(target))
+            finally:
+                other.dispose()
+            raced.append(target.name)
+
+    event.listen(Table, "before_create", creates_it_first)
+    try:
+        yield raced
+    finally:
+        event.remove(Table, "before_create", creates_it_first)
 
 
 # Configuration: each source overrides the ones before it.
@@ -98,49 +139,52 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     ids=["default", "instance", "env", "env-over-instance", "test-over-all", "test"],
 )
 def test_config_precedence(
-    instance_path: Path,
+    instance_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, object],
     instance_file: bool,
     env: bool,
     test_value: str | None,
     expected: str,
 ) -> None:
     if instance_file:
-        instance_path.mkdir()
-        (instance_path / "config.py").write_text('SITE_NAME = "from config.py"\n')
+        instance_folder.mkdir()
+        (instance_folder / "config.py").write_text('SITE_NAME = "from config.py"\n')
     if env:
         monkeypatch.setenv("FLASK_SITE_NAME", "from env")
-    config: dict[str, Any] = dict(TEST_CONFIG)
     if test_value is not None:
         config["SITE_NAME"] = test_value
 
     app = create_app(config)
 
-    assert app.instance_path == str(instance_path)
+    assert app.instance_path == str(instance_folder)
     assert app.config["SITE_NAME"] == expected
     response = app.test_client().get("/")
     assert response.status_code == 200, response.text
     assert f"<title>Saved links · {expected}</title>" in response.text
 
 
-def test_env_values_are_parsed_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLASK_BOOKMARKS_PER_PAGE", "3")
-    assert create_app(TEST_CONFIG).config["BOOKMARKS_PER_PAGE"] == 3
-
-
-def test_database_defaults_to_the_instance_folder(
-    client: FlaskClient, instance_path: Path
+def test_env_values_are_parsed_as_json(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, object]
 ) -> None:
-    response = add(client, "https://flask.palletsprojects.com/", "Flask")
+    monkeypatch.setenv("FLASK_BOOKMARKS_PER_PAGE", "3")
+    assert create_app(config).config["BOOKMARKS_PER_PAGE"] == 3
+
+
+def test_database_defaults_to_the_instance_folder(instance_folder: Path) -> None:
+    # No SQLALCHEMY_DATABASE_URI in the test config: the default applies.
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    response = add(app.test_client(), "https://flask.palletsprojects.com/", "Flask")
     assert response.status_code == 303, response.text
-    assert (instance_path / "bookmarks.sqlite").is_file()
+    assert app.instance_path == str(instance_folder)
+    assert (instance_folder / "bookmarks.sqlite").is_file()
 
 
 # Views read the config of the app handling the request, through current_app.
 
 
-def test_site_name_comes_from_current_app_config() -> None:
-    client = create_app({**TEST_CONFIG, "SITE_NAME": "Reading list"}).test_client()
+def test_site_name_comes_from_current_app_config(config: dict[str, object]) -> None:
+    client = create_app({**config, "SITE_NAME": "Reading list"}).test_client()
 
     page = client.get("/")
     about = client.get("/api/about")
@@ -155,8 +199,10 @@ def test_site_name_comes_from_current_app_config() -> None:
 
 
 @pytest.mark.parametrize(("per_page", "pages"), [(2, 3), (5, 1)])
-def test_page_size_comes_from_current_app_config(per_page: int, pages: int) -> None:
-    app = create_app({**TEST_CONFIG, "BOOKMARKS_PER_PAGE": per_page})
+def test_page_size_comes_from_current_app_config(
+    config: dict[str, object], per_page: int, pages: int
+) -> None:
+    app = create_app({**config, "BOOKMARKS_PER_PAGE": per_page})
     client = app.test_client()
     for n in range(5):
         add(client, f"https://example.com/{n}", f"Link {n}")
@@ -176,9 +222,11 @@ def test_page_size_comes_from_current_app_config(per_page: int, pages: int) -> N
 # One extension object, many apps.
 
 
-def test_one_module_level_db_is_bound_to_every_app(tmp_path: Path) -> None:
+def test_one_module_level_db_is_bound_to_every_app(
+    config: dict[str, object], tmp_path: Path
+) -> None:
     apps = [
-        create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        create_app({**config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
         for path in (tmp_path / "a.sqlite", tmp_path / "b.sqlite")
     ]
 
@@ -194,17 +242,19 @@ def test_one_module_level_db_is_bound_to_every_app(tmp_path: Path) -> None:
     ]
 
 
-def test_two_apps_in_one_process_stay_isolated(tmp_path: Path) -> None:
+def test_two_apps_in_one_process_stay_isolated(
+    config: dict[str, object], tmp_path: Path
+) -> None:
     first = create_app(
         {
-            **TEST_CONFIG,
+            **config,
             "SITE_NAME": "First",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'first.sqlite'}",
         }
     )
     second = create_app(
         {
-            **TEST_CONFIG,
+            **config,
             "SITE_NAME": "Second",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'second.sqlite'}",
         }
@@ -225,12 +275,12 @@ def test_two_apps_in_one_process_stay_isolated(tmp_path: Path) -> None:
 
 
 def test_workers_starting_together_on_a_new_database_all_start(
-    tmp_path: Path,
+    config: dict[str, object], tmp_path: Path
 ) -> None:
     """Another worker creates the table between create_all()'s look and its CREATE."""
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
     with another_worker_creating_tables(url) as raced:
-        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
 
     assert raced == ["bookmark"]
     add(app.test_client(), "https://example.com/", "Started")
@@ -328,8 +378,10 @@ def test_bad_input_keeps_what_was_typed(client: FlaskClient) -> None:
     assert 'value="Keep me"' in response.text
 
 
-def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it() -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
     client = app.test_client()
 
     response = add(client, "https://example.com/", "No token")
@@ -399,7 +451,7 @@ def test_api_errors_are_json(
 # The factory argument, from the command line, and the middleware it adds.
 
 
-APP_CALL = "examples.app_factory.bookmarks:create_app(trusted_proxies=1)"
+APP_CALL = "bookmarks:create_app(trusted_proxies=1)"
 
 
 @pytest.mark.usefixtures("flask_command")
@@ -432,8 +484,10 @@ def test_flask_command_accepts_the_factory_call() -> None:
     # entry counts, so what a client wrote there itself is ignored.
     ["203.0.113.7", "198.51.100.66, 203.0.113.7"],
 )
-def test_proxy_headers_are_trusted_behind_a_proxy(forwarded_for: str) -> None:
-    client = create_app(TEST_CONFIG, trusted_proxies=1).test_client()
+def test_proxy_headers_are_trusted_behind_a_proxy(
+    config: dict[str, object], forwarded_for: str
+) -> None:
+    client = create_app(config, trusted_proxies=1).test_client()
 
     about = client.get(
         "/api/about",
@@ -450,8 +504,8 @@ def test_proxy_headers_are_trusted_behind_a_proxy(forwarded_for: str) -> None:
     }
 
 
-def test_forwarded_prefix_reaches_url_for() -> None:
-    client = create_app(TEST_CONFIG, trusted_proxies=1).test_client()
+def test_forwarded_prefix_reaches_url_for(config: dict[str, object]) -> None:
+    client = create_app(config, trusted_proxies=1).test_client()
 
     page = client.get("/", headers=FORWARDED).text
     response = client.post(
@@ -474,9 +528,9 @@ def test_forwarded_prefix_reaches_url_for() -> None:
     [(0, "10.0.0.2"), (1, "192.0.2.3"), (2, "192.0.2.2"), (3, "192.0.2.1")],
 )
 def test_client_address_comes_from_the_trusted_hops(
-    trusted_proxies: int, client_addr: str
+    config: dict[str, object], trusted_proxies: int, client_addr: str
 ) -> None:
-    client = create_app(TEST_CONFIG, trusted_proxies=trusted_proxies).test_client()
+    client = create_app(config, trusted_proxies=trusted_proxies).test_client()
 
     response = client.get(
         "/api/about",

@@ -1,4 +1,4 @@
-"""Tests for examples/url_processors: the language code in every URL, handled once."""
+"""Using URL Processors: the language code in every URL, handled once."""
 
 from __future__ import annotations
 
@@ -14,21 +14,9 @@ from flask import request
 from flask import url_for
 from flask.testing import FlaskClient
 
-from examples.url_processors.polyglot import create_app
-from examples.url_processors.polyglot import phrases
+from polyglot import phrases
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
 NO_SUCH_LANGUAGE = "This site has no pages in"
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def page(client: FlaskClient, path: str, status: int = 200) -> BeautifulSoup:

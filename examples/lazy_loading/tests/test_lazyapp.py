@@ -1,4 +1,4 @@
-"""Tests for examples/lazy_loading: a central URL map of views imported on first use."""
+"""Lazily loading views: a central URL map of views imported on first use."""
 
 from __future__ import annotations
 
@@ -11,27 +11,13 @@ from flask import url_for
 from flask.testing import FlaskClient
 from werkzeug.utils import ImportStringError
 
-from examples.lazy_loading.lazyapp import create_app
-from examples.lazy_loading.lazyapp.lazy import LazyView
+from lazyapp import create_app
+from lazyapp.lazy import LazyView
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
-PACKAGE = "examples.lazy_loading.lazyapp"
+# The package's own import name, so the tests follow it if it is renamed.
+PACKAGE = create_app.__module__
 VIEWS = f"{PACKAGE}.views"
 USERS = f"{PACKAGE}.users"
-
-
-@pytest.fixture
-def app() -> Flask:
-    # Forget the view modules an earlier test imported, so that each test sees
-    # what a freshly started process sees, whatever order the tests run in.
-    for name in (VIEWS, USERS):
-        sys.modules.pop(name, None)
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def imported() -> set[str]:

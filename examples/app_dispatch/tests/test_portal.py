@@ -9,50 +9,44 @@ import sys
 import threading
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
-from cookbook import catalogue
-from examples.app_dispatch.portal import create_app
-from examples.app_dispatch.portal import create_team_app
-from examples.app_dispatch.portal.dispatch import PathDispatcher
-from examples.app_dispatch.portal.dispatch import SubdomainDispatcher
-from tests.conftest import assert_error_page as shared_assert_error_page
-from tests.conftest import csrf_token
+from portal import create_app
+from portal import create_team_app
+from portal.dispatch import PathDispatcher
+from portal.dispatch import SubdomainDispatcher
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 NO_SITE = "404 Not Found: there is no site at this address."
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+# The example's folder, where wsgi.py sits beside the package (your project's
+# root, once copied).
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 class CountingFactory:
     """create_team_app with the test config, remembering every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
     def __call__(self, team: str) -> Flask | None:
         with self.lock:
             self.calls.append(team)
-        return create_team_app(team, TEST_CONFIG)
+        return create_team_app(team, self.config)
 
 
 def api_of(app: Flask) -> Flask:
@@ -77,10 +71,30 @@ def heading(response: TestResponse) -> str:
     return h1.get_text()
 
 
-def assert_error_page(response: TestResponse, status: int, message: str) -> None:
-    shared_assert_error_page(
-        response, status, message, site="Portal", back="Back to the portal"
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
     )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The portal's own error page (not Werkzeug's): its layout, its message,
+    and a link back to the portal."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Portal"
+    assert message in response.text
+    link = soup.find("a", string="Back to the portal")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
 
 
 # --- DispatcherMiddleware: the site at /, a separate API app at /api ------------
@@ -164,8 +178,8 @@ def test_a_bad_name_is_a_400_and_stores_nothing(client: FlaskClient, name: str) 
     assert client.get("/api/me").json == {"name": None}
 
 
-def test_the_name_form_needs_its_csrf_token() -> None:
-    client = create_app({"TESTING": True, "SECRET_KEY": "test"}).test_client()
+def test_the_name_form_needs_its_csrf_token(config: dict[str, object]) -> None:
+    client = create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
     assert_error_page(
         client.post("/name", data={"name": "Mallory"}),
         400,
@@ -201,8 +215,8 @@ def test_url_for_in_each_app_carries_every_prefix_in_front(
 
 
 @pytest.fixture
-def factory() -> CountingFactory:
-    return CountingFactory()
+def factory(config: dict[str, object]) -> CountingFactory:
+    return CountingFactory(config)
 
 
 @pytest.fixture
@@ -357,9 +371,11 @@ def test_team_portals_by_path_fall_back_to_the_main_portal(
     assert factory.calls == ["red", "api", "green"]  # asked, only red was built
 
 
-def test_team_portals_by_path_do_not_share_a_session(app: Flask) -> None:
+def test_team_portals_by_path_do_not_share_a_session(
+    app: Flask, config: dict[str, object]
+) -> None:
     """Same secret key, same cookie path: only the cookie's name keeps them apart."""
-    client = Client(PathDispatcher(app, CountingFactory()))
+    client = Client(PathDispatcher(app, CountingFactory(config)))
     response = client.post("/red/name", data={"name": "Ada"})
     assert response.status_code == 303, response.text
     assert client.get("/red/api/me").json == {"name": "Ada"}
@@ -407,10 +423,11 @@ def test_concurrent_first_requests_build_exactly_one_app(
     make: Callable[[CountingFactory], SubdomainDispatcher | PathDispatcher],
     path: str,
     host: str,
+    config: dict[str, object],
 ) -> None:
     # A race is not lost every time: run it a few times, each on a new dispatcher.
     for _ in range(ROUNDS):
-        factory = CountingFactory()
+        factory = CountingFactory(config)
         dispatcher = make(factory)
         responses = concurrent_first_requests(dispatcher, path, host)
         assert [r.status_code for r in responses] == [200] * THREADS
@@ -444,7 +461,7 @@ def test_wsgi_py_serves_the_portal_and_the_team_dispatchers() -> None:
     }
     result = subprocess.run(
         [sys.executable, "-c", WSGI_CHECK],
-        cwd=catalogue.EXAMPLES / "app_dispatch",
+        cwd=PROJECT,
         env={**env, "FLASK_SECRET_KEY": "from-the-environment"},
         capture_output=True,
         text=True,

@@ -11,17 +11,16 @@ from typing import NamedTuple
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
-from examples.favicon.iconsite import create_app
+from iconsite import create_app
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
-EXAMPLE = Path(__file__).parent.parent / "examples" / "favicon"
-ICON = EXAMPLE / "iconsite" / "static" / "favicon.ico"
+# The project folder: make_favicon.py and the iconsite package sit in it.
+PROJECT = Path(__file__).parent.parent
+ICON = PROJECT / "iconsite" / "static" / "favicon.ico"
 ICON_TYPES = {"image/vnd.microsoft.icon", "image/x-icon"}
 ONE_YEAR = 365 * 24 * 60 * 60
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -30,18 +29,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def app() -> Flask:
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def redirecting_client() -> FlaskClient:
-    return create_app({**TEST_CONFIG, "FAVICON_REDIRECT": True}).test_client()
+def redirecting_client(config: dict[str, object]) -> FlaskClient:
+    return create_app({**config, "FAVICON_REDIRECT": True}).test_client()
 
 
 # --- The .ico file -------------------------------------------------------------
@@ -121,7 +110,7 @@ def test_icon_is_not_one_image_repeated() -> None:
 def test_make_favicon_reproduces_the_committed_icon(tmp_path: Path) -> None:
     output = tmp_path / "favicon.ico"
     result = subprocess.run(
-        [sys.executable, str(EXAMPLE / "make_favicon.py"), "--output", str(output)],
+        [sys.executable, str(PROJECT / "make_favicon.py"), "--output", str(output)],
         capture_output=True,
         text=True,
         check=False,
@@ -129,7 +118,7 @@ def test_make_favicon_reproduces_the_committed_icon(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert output.read_bytes() == ICON.read_bytes(), (
         "static/favicon.ico is not what make_favicon.py draws: run "
-        "`python make_favicon.py` in examples/favicon and commit the result"
+        "`python make_favicon.py` beside iconsite/ and commit the result"
     )
 
 
@@ -212,8 +201,10 @@ def test_redirect_variant_sends_clients_to_the_static_file(
     assert followed.data == ICON.read_bytes()
 
 
-def test_redirect_keeps_the_prefix_the_app_is_mounted_under() -> None:
-    app = create_app({**TEST_CONFIG, "FAVICON_REDIRECT": True})
+def test_redirect_keeps_the_prefix_the_app_is_mounted_under(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "FAVICON_REDIRECT": True})
     client = Client(DispatcherMiddleware(NotFound(), {"/site": app}))
     response = client.get("/site/favicon.ico")
     assert response.status_code == 301
@@ -221,10 +212,10 @@ def test_redirect_keeps_the_prefix_the_app_is_mounted_under() -> None:
 
 
 def test_redirect_is_switched_on_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLASK_FAVICON_REDIRECT", "true")
-    client = create_app(TEST_CONFIG).test_client()
+    client = create_app(config).test_client()
     assert client.get("/favicon.ico").status_code == 301
     assert "a permanent redirect" in client.get("/").text
 
