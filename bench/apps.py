@@ -40,8 +40,8 @@ def _instance() -> str:
 
 def streaming() -> Flask:
     """The streaming example, and the same CSV joined into one body."""
-    from examples.streaming.streamer import create_app
-    from examples.streaming.streamer import views
+    from streamer import create_app
+    from streamer import views
 
     # The example caps a report at 1,000,000 rows (24 MB), a sensible bound
     # for a request anyone can send; the benchmark asks for 1 GiB.
@@ -63,7 +63,7 @@ def streaming() -> Flask:
 
 def file_uploads() -> Flask:
     """The file drop, and a route that reads the whole body into memory."""
-    from examples.file_uploads.filedrop import create_app
+    from filedrop import create_app
 
     with instance_in(_instance()):
         app = create_app()
@@ -77,8 +77,8 @@ def file_uploads() -> Flask:
 
 def caching() -> Flask:
     """The book reviews, a bare route, and the search page without its cache."""
-    from examples.caching.book_reviews import create_app
-    from examples.caching.book_reviews import views
+    from book_reviews import create_app
+    from book_reviews import views
 
     with instance_in(_instance()):
         app = create_app()
@@ -99,8 +99,8 @@ def caching() -> Flask:
 
 def celery() -> Flask:
     """The task app, and a request shaped like "start a task" that starts nothing."""
-    from examples.celery.task_app import create_app
-    from examples.celery.task_app import views
+    from task_app import create_app
+    from task_app import views
 
     with instance_in(_instance()):
         app = create_app()

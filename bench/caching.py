@@ -41,7 +41,7 @@ ROUTES = {"ok": "/bench/ok", "cached": CACHED, "uncached": f"/bench/uncached?{SE
 
 def fill_catalogue(database: Path) -> None:
     """The example's books and CATALOGUE more, in the example's own schema."""
-    from examples.caching.book_reviews import books
+    from book_reviews import books
 
     more = [
         (n, f"Collected Letters, volume {n}", "Anonymous", 1700 + n % 300)

@@ -64,9 +64,9 @@ def post(
 def breakdown(url: str, count: int, instance: Path) -> tuple[float, float]:
     """Median seconds of the two things enqueue() does, timed one by one in
     this process against the same Redis: the QUEUED record, and the send."""
-    from examples.celery.task_app import create_app
-    from examples.celery.task_app import tasks
-    from examples.celery.task_app.views import QUEUED
+    from task_app import create_app
+    from task_app import tasks
+    from task_app.views import QUEUED
 
     saved = os.environ.get("REDIS_URL")
     os.environ["REDIS_URL"] = url  # create_app() reads it from there

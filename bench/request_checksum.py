@@ -29,8 +29,8 @@ REPEATS = 9
 
 
 def run(quick: bool = False) -> list[Row]:
-    from examples.request_checksum.digest_check import create_app
-    from examples.request_checksum.digest_check.checksum import format_digest
+    from digest_check import create_app
+    from digest_check.checksum import format_digest
 
     size = (32 if quick else 256) * MIB
     body = os.urandom(MIB) * (size // MIB)

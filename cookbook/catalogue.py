@@ -97,11 +97,9 @@ class Example:
 
     @property
     def module(self) -> str:
-        """The package's import name: its own name once the example is a project
-        installed into .venv/, else its path from the repository root."""
-        if self.is_project:
-            return self.package
-        return f"examples.{self.folder}.{self.package}"
+        """The package's import name: its own, as the root's uv workspace
+        installs every example into .venv/."""
+        return self.package
 
     @cached_property
     def pyproject(self) -> dict[str, Any]:

@@ -1,14 +1,15 @@
 """Start and stop the real servers the examples need: Redis, Celery workers, HTTP.
 
-One place for this, used by `make run` (the gallery), the tests and the
-benchmarks. Every server binds to 127.0.0.1 on a free port, is checked for
-readiness by talking to it (never by sleeping), and is stopped when its
-`with` block ends, however it ends.
+One place for this, used by `make run` (the gallery), the checks across
+examples in tests/, `make stress` and the benchmarks (each example's own tests
+start what they need themselves, from pytest plugins or their conftest).
+Every server binds to 127.0.0.1 on a free port, is checked for readiness by
+talking to it (never by sleeping), and is stopped when its `with` block
+ends, however it ends.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
 import signal
@@ -213,168 +214,6 @@ class RedisServer(Service):
     def stop(self) -> None:
         if self._process is not None:
             _stop(self._process)
-
-
-def find_postgres_bin() -> Path:
-    """The folder of initdb and pg_ctl: Debian keeps them out of PATH."""
-    if found := shutil.which("pg_ctl"):
-        return Path(found).parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
-    if versions:
-        return versions[0].parent
-    raise ServiceUnavailable(
-        "no PostgreSQL found: install it (`apt-get install postgresql`)"
-    )
-
-
-class PostgresServer(Service):
-    """A private, throwaway PostgreSQL cluster on 127.0.0.1, trust auth.
-
-    initdb refuses to run as root, so as root the cluster belongs to and runs
-    as `nobody`. `pg_ctl -w` waits until the server accepts connections.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="cookbook-postgres-"))
-        self.data = self.directory / "data"
-        self._as_user: list[str] = []
-        self._started = False
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def _run(self, *command: str | Path) -> None:
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [*self._as_user, *map(str, command)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if result.returncode != 0:
-            raise ServiceUnavailable(
-                f"{Path(command[0]).name} failed: {result.stderr or result.stdout}"
-            )
-
-    def start(self) -> None:
-        bin_dir = find_postgres_bin()
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            import pwd
-
-            nobody = pwd.getpwnam("nobody")
-            os.chown(self.directory, nobody.pw_uid, nobody.pw_gid)
-            self._as_user = ["runuser", "-u", "nobody", "--"]
-        self._run(
-            bin_dir / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
-            "--no-sync", "--no-instructions",
-        )  # fmt: skip
-        options = f"-k {self.directory} -h 127.0.0.1 -p {self.port} -F"
-        self._started = True
-        self._run(
-            bin_dir / "pg_ctl", "-D", self.data, "-o", options, "-w", "-t", "60",
-            "-l", self.directory / "server.log", "start",
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        try:
-            if self._started:
-                self._run(
-                    find_postgres_bin() / "pg_ctl", "-D", self.data, "-m", "fast",
-                    "-w", "stop",
-                )  # fmt: skip
-        finally:
-            shutil.rmtree(self.directory, ignore_errors=True)
-
-
-class SSHServer(Service):
-    """A private OpenSSH server on 127.0.0.1 and a free port, for the deploy tests.
-
-    Its own config, host key, log and pid file, all in `folder`; it lets in
-    the current user with one throwaway key (`client_key`), nothing else.
-    """
-
-    # sshd refuses to start unless it is run by its absolute path.
-    sshd = Path("/usr/sbin/sshd")
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = 0
-        self.user = getpass.getuser()
-        self.client_key = folder / "client_key"
-        self.pid_file = folder / "sshd.pid"
-        self.log = folder / "sshd.log"
-
-    def start(self) -> None:
-        if not self.sshd.exists() or shutil.which("ssh-keygen") is None:
-            raise ServiceUnavailable(
-                f"{self.sshd} not found: install it (apt-get install openssh-server)"
-            )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        host_key = self.folder / "host_key"
-        for key in (host_key, self.client_key):
-            subprocess.run(  # noqa: S603 - fixed argv, no shell
-                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],  # noqa: S607
-                check=True,
-            )
-        authorized = self.folder / "authorized_keys"
-        shutil.copy(self.client_key.with_suffix(".pub"), authorized)
-        self.port = free_port()
-        root = os.geteuid() == 0
-        config = self.folder / "sshd_config"
-        config.write_text(
-            f"Port {self.port}\n"
-            "ListenAddress 127.0.0.1\n"
-            f"HostKey {host_key}\n"
-            f"AuthorizedKeysFile {authorized}\n"
-            f"PidFile {self.pid_file}\n"
-            "PasswordAuthentication no\n"
-            "KbdInteractiveAuthentication no\n"
-            "UsePAM no\n"
-            "StrictModes no\n"
-            f"PermitRootLogin {'yes' if root else 'no'}\n"
-            "Subsystem sftp internal-sftp\n"
-        )
-        if root:
-            os.makedirs("/run/sshd", exist_ok=True)  # its privilege-separation dir
-        # sshd checks its config, forks into the background and exits.
-        started = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [str(self.sshd), "-f", str(config), "-E", str(self.log)],
-            capture_output=True,
-            text=True,
-        )
-        if started.returncode != 0:
-            raise ServiceUnavailable(f"sshd did not start: {started.stderr}")
-        wait_until(self._answers, timeout=10, what="sshd")
-
-    def _answers(self) -> bool:
-        """sshd is ready once it greets a new connection with its version."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                return s.recv(8).startswith(b"SSH-")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        """Stop the listener by the pid in its PidFile, and wait until it is gone."""
-        try:
-            pid = int(self.pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        wait_until(lambda: not _running(pid), timeout=10, what="sshd's stop")
-
-
-def _running(pid: int) -> bool:
-    """Whether the process runs. A daemon that exited stays a zombie until
-    the machine's init reaps it, which some containers' init does slowly."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class LiveServer(Service):

@@ -1,21 +1,20 @@
-"""Fixtures shared by every test module.
+"""Fixtures of the checks across examples (the catalogue, the gallery, page
+quality, reliability). Each example's own tests have their own conftest.py.
 
-Each test gets a fresh temporary instance folder (so no test writes into the
-repository); real servers are session-scoped, on free loopback ports, and
-always stopped. Locally, a server that cannot be found skips its tests with a
-reason that says what to install; under CI=true it fails them instead.
+Every app these checks build gets a fresh temporary instance folder (so no
+test writes into the repository); real servers are session-scoped, on free
+loopback ports, and always stopped. Locally, a server that cannot be found
+skips its tests with a reason that says what to install; under CI=true it
+fails them instead, and so does any skipped test of the run (examples' own
+included).
 """
 
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Callable
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as StillWaiting
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from typing import NoReturn
 
 import pytest
@@ -23,16 +22,6 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from hypothesis import settings
-from playwright.sync_api import Browser
-from playwright.sync_api import Page
-from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine
-from sqlalchemy import event
-from sqlalchemy import Table
-from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable
-from werkzeug.exceptions import default_exceptions
-from werkzeug.test import TestResponse
 
 from cookbook import services
 
@@ -88,25 +77,6 @@ def csrf_token(html: str) -> str:
     return token
 
 
-def assert_error_page(
-    response: TestResponse, status: int, message: str, *, site: str, back: str
-) -> None:
-    """An example's own HTML error page (not Werkzeug's): its layout, its
-    message, and its way back (a link with the text `back` to the index)."""
-    assert response.status_code == status, response.text
-    assert response.mimetype == "text/html"
-    soup = BeautifulSoup(response.text, "html.parser")
-    assert soup.title is not None
-    # The status name as Werkzeug gives it to the page (its wording changes in
-    # Werkzeug 3.2, which takes it from http.HTTPStatus).
-    name = default_exceptions[status]().name
-    assert soup.title.get_text() == f"{status} {name} · {site}"
-    assert message in response.text
-    link = soup.find("a", string=back)
-    assert link is not None, response.text
-    assert link.get("href") == "/"
-
-
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[services.RedisServer]:
     """A private redis-server for this run: each test gets a database of its own.
@@ -135,62 +105,20 @@ def redis_url(
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[services.PostgresServer]:
-    """A private PostgreSQL cluster for this run, started once and always stopped."""
-    server = services.PostgresServer()
-    try:
-        server.start()
-    except services.ServiceUnavailable as error:
-        server.stop()
-        unavailable(str(error))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def ssh_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[services.SSHServer]:
-    """A private sshd for this run that lets in one throwaway key; always stopped."""
-    server = services.SSHServer(tmp_path_factory.mktemp("sshd"))
-    try:
-        server.start()
-    except services.ServiceUnavailable as error:
-        server.stop()
-        unavailable(str(error))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Headless Chromium (Debian's), driven by Playwright."""
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    """pytest-playwright's `browser` and `page` on Debian's Chromium (never a
+    downloaded browser build), with the switches that keep it quiet offline."""
     try:
         executable = services.find_chromium()
     except services.ServiceUnavailable as error:
         unavailable(str(error))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=services.CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser tab with its own cookies, closed after the test."""
-    context = browser.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": services.CHROMIUM_ARGS,
+    }
 
 
 def pytest_report_header() -> str:
@@ -210,63 +138,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and session.exitstatus == pytest.ExitCode.OK:
         print(f"\nCI=true: {len(skipped)} test(s) skipped; CI runs everything.")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-@pytest.fixture
-def frozen_redis() -> Iterator[services.RedisServer]:
-    """A Redis server that accepts connections but never answers (SIGSTOP)."""
-    server = services.RedisServer(databases=1)
-    try:
-        server.start()
-    except services.ServiceUnavailable as error:
-        unavailable(str(error))
-    try:
-        assert server._process is not None
-        os.kill(server._process.pid, signal.SIGSTOP)
-        yield server
-    finally:
-        if server._process is not None:
-            os.kill(server._process.pid, signal.SIGCONT)
-        server.stop()
-
-
-def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
-    """The response, or a failure that says the request hangs.
-
-    A hung request is left behind (no waiting for it): the fixture that froze
-    the server thaws and stops it after the test, and that releases it.
-    """
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(request).result(timeout=seconds)
-    except StillWaiting:
-        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
-    finally:
-        pool.shutdown(wait=False)
-
-
-@contextmanager
-def another_worker_creating_tables(database_url: str) -> Iterator[list[str]]:
-    """Stage the race of workers starting together on a new database.
-
-    Between SQLAlchemy's "is the table there?" and its CREATE TABLE, another
-    connection creates the table first, once, as a second worker would.
-    Yields the names of the tables so created.
-    """
-    raced: list[str] = []
-
-    def creates_it_first(target: Table, connection: Connection, **kw: object) -> None:
-        if not raced:
-            other = create_engine(database_url)
-            try:
-                with other.begin() as worker:
-                    worker.execute(CreateTable(target))
-            finally:
-                other.dispose()
-            raced.append(target.name)
-
-    event.listen(Table, "before_create", creates_it_first)
-    try:
-        yield raced
-    finally:
-        event.remove(Table, "before_create", creates_it_first)

@@ -49,16 +49,6 @@ REFERENCE_STYLESHEET = (
     catalogue.EXAMPLES / "sqlite3" / "notes" / "static" / "style.css"
 ).read_bytes()
 by_folder = pytest.mark.parametrize("example", EXAMPLES, ids=FOLDERS)
-# Examples that are projects of their own (layout v3), and those not yet moved.
-PROJECTS = [example for example in EXAMPLES if example.is_project]
-by_project = pytest.mark.parametrize(
-    "example", PROJECTS, ids=[example.folder for example in PROJECTS]
-)
-by_unmoved_folder = pytest.mark.parametrize(
-    "example",
-    [example for example in EXAMPLES if not example.is_project],
-    ids=[example.folder for example in EXAMPLES if not example.is_project],
-)
 
 
 # -- The folder ------------------------------------------------------------------
@@ -80,12 +70,31 @@ def test_package_names_are_unique() -> None:
 
 
 @by_folder
+def test_the_folder_is_a_project_the_workspace_installs(
+    example: catalogue.Example,
+) -> None:
+    """A pyproject.toml named for the package, with a `test` extra; its own
+    tests beside the package; installed into .venv/ by the root workspace."""
+    assert example.is_project, "no tests/conftest.py beside the package"
+    project = example.pyproject["project"]
+    assert normalize(project["name"]) == normalize(example.package), project["name"]
+    assert "test" in project.get("optional-dependencies", {})
+    assert list((example.path / "tests").glob("test_*.py"))
+    assert not (example.path / "tests" / "__init__.py").exists()
+    installed = importlib.metadata.distribution(project["name"])
+    assert installed.read_text("direct_url.json"), "not installed from its folder"
+
+
+@by_folder
 def test_the_package_hides_no_other_module(example: catalogue.Example) -> None:
     """Copied into a project, the package must not shadow the stdlib or a library."""
     name = example.package
     assert name != example.folder
     assert name not in sys.stdlib_module_names
-    assert name not in importlib.metadata.packages_distributions()
+    # Only the example's own distribution (the workspace installs it) provides it.
+    owners = importlib.metadata.packages_distributions().get(name, [])
+    own = normalize(example.pyproject["project"]["name"])
+    assert {normalize(owner) for owner in owners} <= {own}, owners
 
 
 @by_folder
@@ -203,11 +212,6 @@ def test_readme_commands_start_where_a_fresh_clone_is(
     assert run[:2] == ["source .venv/bin/activate", f"cd examples/{example.folder}"]
     copy = console_commands(example.section("Copy it into your project"))
     test = console_commands(example.section("Test it"))
-    if not example.is_project:
-        assert f"cp -r examples/{example.folder}/{example.package}" in " ".join(copy)
-        assert len([c for c in copy if c.startswith("pip install ")]) == 1
-        assert f".venv/bin/pytest tests/test_{example.folder}.py" in test
-        return
     # Both ways to copy: a new project from the whole folder (installed with
     # its test extra, then tested), or the package and its tests lifted into
     # a project of yours.
@@ -297,7 +301,7 @@ def declared(example: catalogue.Example, *extras: str) -> set[str]:
     return brought
 
 
-@by_project
+@by_folder
 def test_the_pyproject_names_every_import(example: catalogue.Example) -> None:
     """`dependencies` bring what the package imports; with the `test` extra they
     bring what its tests import (besides the package and pytest's conftest)."""
@@ -311,17 +315,6 @@ def test_the_pyproject_names_every_import(example: catalogue.Example) -> None:
     }
     missing = tests - declared(example, "test")
     assert not missing, f"dependencies and the test extra leave out {sorted(missing)}"
-
-
-@by_unmoved_folder
-def test_the_pip_install_line_names_every_import(example: catalogue.Example) -> None:
-    copy = console_commands(example.section("Copy it into your project"))
-    line = next(c for c in copy if c.startswith("pip install "))
-    brought: set[str] = set()
-    for word in line.split()[2:]:
-        brought |= installed_with(word.strip("'\""))
-    missing = imported_distributions(example.path / example.package) - brought
-    assert not missing, f"`{line}` leaves out {sorted(missing)}"
 
 
 # -- The app ---------------------------------------------------------------------

@@ -74,6 +74,9 @@ def run(command: list[str | Path], cwd: Path, **extra: str) -> str:
 
 
 @pytest.mark.copies
+# A fresh virtualenv, an install and a whole test run: the fabric example
+# builds a wheel and deploys it over SSH into a virtualenv of its own.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize(
     "example", PROJECTS, ids=[example.folder for example in PROJECTS]
 )

@@ -26,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # The biggest honest request is one stored file.
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
+        FILES_FOLDER=os.path.join(app.instance_path, "files"),  # the stored files
     )
     app.config.from_pyfile("config.py", silent=True)  # instance/config.py
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_...

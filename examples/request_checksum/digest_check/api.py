@@ -36,7 +36,7 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def files_folder() -> Path:
-    return Path(current_app.instance_path, "files")
+    return Path(current_app.config["FILES_FOLDER"])
 
 
 def stored_files() -> list[Path]:

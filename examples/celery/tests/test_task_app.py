@@ -1,0 +1,433 @@
+"""Background tasks with Celery, run by a real worker against a real Redis."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillWaiting
+from typing import Any
+
+import pytest
+import redis
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from celery import Celery
+from flask import Flask
+from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import TestResponse
+
+from task_app import create_app
+
+pytestmark = pytest.mark.services
+
+QUEUE_DOWN = "The task queue is unavailable. Try again shortly."
+Status = dict[str, Any]
+# What the conftest's fixtures give: `worker`, a `celery worker` process on the
+# test's Redis, and `start_worker(pool=..., **settings)`, which starts more.
+Worker = subprocess.Popen[bytes]
+StartWorker = Callable[..., Worker]
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def answer_within(seconds: float, request: Callable[[], TestResponse]) -> TestResponse:
+    """The response, or a failure that says the request hangs.
+
+    A hung request is left behind (no waiting for it): the fixture that froze
+    the server thaws and stops it after the test, and that releases it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(request).result(timeout=seconds)
+    except StillWaiting:
+        raise AssertionError(f"no answer after {seconds} s: no timeout?") from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def wait_for(
+    client: FlaskClient,
+    status_url: str,
+    done: Callable[[Status], bool],
+    *,
+    timeout: float = 30,
+) -> list[Status]:
+    """Poll the status route until `done`; return every answer seen on the way."""
+    seen: list[Status] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(status_url)
+        assert response.status_code == 200, response.text
+        seen.append(response.json)
+        if done(seen[-1]):
+            return seen
+        time.sleep(0.02)
+    raise AssertionError(f"not done after {timeout} s; last answer: {seen[-1:]}")
+
+
+def ready(status: Status) -> bool:
+    return bool(status["ready"])
+
+
+def start(client: FlaskClient, task: str, **form: object) -> str:
+    response = client.post(f"/api/tasks/{task}", data=form)
+    assert response.status_code == 202, response.text
+    status_url: str = response.json["status_url"]
+    assert response.headers["Location"] == status_url
+    return status_url
+
+
+# --- Starting tasks and polling them ----------------------------------------
+
+
+def test_the_page_offers_a_form_for_every_task(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    forms = BeautifulSoup(response.text, "html.parser").find_all("form")
+    assert {(form["method"], form["action"]) for form in forms} == {
+        ("post", f"/api/tasks/{task}") for task in ("add", "divide", "process", "sleep")
+    }
+    assert all(form.find("input", attrs={"name": "csrf_token"}) for form in forms)
+
+
+def test_starting_a_task_answers_at_once_and_it_waits_queued(
+    client: FlaskClient,
+) -> None:
+    # No worker listens on this test's Redis: the task stays queued.
+    response = client.post("/api/tasks/sleep", data={"seconds": 30})
+    assert response.status_code == 202, response.text
+    task_id = response.json["task_id"]
+    assert response.json["status_url"] == f"/api/tasks/{task_id}"
+    assert response.headers["Location"] == f"/api/tasks/{task_id}"
+
+    status = client.get(f"/api/tasks/{task_id}")
+    assert status.status_code == 200, status.text
+    assert status.json == {
+        "task_id": task_id,
+        "state": "QUEUED",
+        "ready": False,
+        "successful": False,
+    }
+
+
+@pytest.mark.usefixtures("worker")
+def test_the_sum_arrives_through_the_poll_route(client: FlaskClient) -> None:
+    status_url = start(client, "add", a=2, b=40)
+    final = wait_for(client, status_url, ready)[-1]
+    assert final["state"] == "SUCCESS"
+    assert final["successful"] is True
+    assert final["result"] == 42
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_slow_task_reports_its_progress(client: FlaskClient) -> None:
+    status_url = start(client, "process", total=5)
+    seen = wait_for(client, status_url, ready)
+
+    progress = [s["progress"]["current"] for s in seen if s["state"] == "PROGRESS"]
+    assert progress, f"no PROGRESS state seen in {seen}"
+    assert progress == sorted(progress)
+    assert all(0 <= current < 5 for current in progress)
+    assert {s["progress"]["total"] for s in seen if s["state"] == "PROGRESS"} == {5}
+    assert seen[-1]["state"] == "SUCCESS"
+    assert seen[-1]["result"] == {"current": 5, "total": 5}
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_task_that_raises_shows_as_failed(client: FlaskClient) -> None:
+    status_url = start(client, "divide", a=1, b=0)
+    final = wait_for(client, status_url, ready)[-1]
+    assert final["state"] == "FAILURE"
+    assert final["successful"] is False
+    assert final["error"] == "ZeroDivisionError: division by zero"
+    assert "Traceback" not in str(final)
+
+
+# --- Errors: JSON under /api/, the example's page elsewhere -----------------
+
+
+@pytest.mark.parametrize(
+    ("task_id", "message"),
+    [
+        (str(uuid.uuid4()), "No such task."),
+        ("not-a-uuid", "The requested URL was not found"),
+        ("x" * 5000, "The requested URL was not found"),
+        ("%00", "The requested URL was not found"),
+        ("../add", "The requested URL was not found"),
+    ],
+    ids=["never-issued", "not-a-uuid", "very-long", "nul", "traversal"],
+)
+def test_an_unknown_task_id_is_a_json_404(
+    client: FlaskClient, task_id: str, message: str
+) -> None:
+    # JSON even when the client would rather have a page: the path decides.
+    response = client.get(f"/api/tasks/{task_id}", headers={"Accept": "text/html"})
+    assert response.status_code == 404, response.text
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == "Not Found"
+    assert response.json["message"].startswith(message)
+
+
+def test_polling_a_start_route_is_a_json_405(client: FlaskClient) -> None:
+    response = client.get("/api/tasks/add")
+    assert response.status_code == 405, response.text
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == "Method Not Allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_an_unknown_page_is_the_examples_own_404_page(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404, response.text
+    assert response.mimetype == "text/html"
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.h1 is not None
+    assert page.h1.get_text() == "404 Not Found"
+    back = page.find("a", string="Back to the tasks")
+    assert back is not None, response.text
+    assert back["href"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("task", "form", "message"),
+    [
+        ("add", {"a": "1"}, "'b' must be"),
+        ("add", {"a": "one", "b": "2"}, "'a' must be"),
+        ("add", {"a": "1.5", "b": "2"}, "'a' must be"),
+        ("add", {"a": "1", "b": str(10**30)}, "'b' must be"),
+        ("divide", {}, "'a' must be"),
+        ("process", {"total": "0"}, "'total' must be"),
+        ("process", {"total": "1000000"}, "'total' must be"),
+        ("sleep", {"seconds": "-1"}, "'seconds' must be"),
+        ("sleep", {"seconds": "86400"}, "'seconds' must be"),
+    ],
+)
+def test_bad_input_is_a_400_and_queues_nothing(
+    client: FlaskClient,
+    redisdb: redis.Redis,
+    task: str,
+    form: dict[str, str],
+    message: str,
+) -> None:
+    response = client.post(f"/api/tasks/{task}", data=form)
+    assert response.status_code == 400, response.text
+    assert response.json["message"].startswith(message)
+    # No message in the queue and no QUEUED record either: the app's Redis
+    # (pytest-redis's client of it) is as empty as the test found it.
+    assert redisdb.dbsize() == 0
+
+
+def test_a_json_body_is_not_mistaken_for_a_form(client: FlaskClient) -> None:
+    response = client.post("/api/tasks/add", json={"a": 1, "b": 2})
+    assert response.status_code == 400, response.text
+    assert response.json["message"].startswith("'a' must be")
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_starting_a_task_needs_the_csrf_token(config: dict[str, object]) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    refused = client.post("/api/tasks/add", data={"a": 1, "b": 2})
+    assert refused.status_code == 400, refused.text
+    assert "CSRF" in refused.json["message"]
+
+    token = csrf_token(client.get("/").text)
+    accepted = client.post("/api/tasks/add", data={"a": 1, "b": 2, "csrf_token": token})
+    assert accepted.status_code == 202, accepted.text
+
+
+# --- Redis out of reach: a 503 to retry, never a hang -----------------------
+
+
+def assert_queue_down(response: TestResponse) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    assert response.json["message"] == QUEUE_DOWN
+
+
+ROUTES = pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("POST", "/api/tasks/add", {"a": "1", "b": "2"}),
+        ("GET", f"/api/tasks/{uuid.uuid4()}", {}),
+    ],
+    ids=["start", "poll"],
+)
+
+
+@ROUTES
+def test_an_unreachable_queue_is_a_503_to_retry(
+    config: dict[str, object],
+    unreachable_redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    form: dict[str, str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", unreachable_redis_url)
+    client = create_app(config).test_client()
+    assert_queue_down(client.open(path, method=method, data=form))
+
+
+def test_redis_is_given_up_on_after_a_few_seconds(app: Flask) -> None:
+    """Socket timeouts on both connections, or a frozen Redis holds requests forever."""
+    celery = app.extensions["celery"]
+    backend = celery.backend.client.connection_pool.connection_kwargs
+    with celery.connection_for_write() as connection:
+        broker = connection.default_channel.client.connection_pool.connection_kwargs
+    for name, timeouts in (("backend", backend), ("broker", broker)):
+        for key in ("socket_timeout", "socket_connect_timeout"):
+            seconds = timeouts.get(key)
+            assert seconds is not None and 0 < seconds <= 5, f"{name} {key}={seconds}"
+
+
+@ROUTES
+def test_a_frozen_queue_is_a_503_to_retry(
+    config: dict[str, object],
+    frozen_redis: str,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    form: dict[str, str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", frozen_redis)
+    client = create_app(config).test_client()
+    response = answer_within(30, lambda: client.open(path, method=method, data=form))
+    assert_queue_down(response)
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_a_frozen_broker_alone_is_a_503_to_retry(
+    config: dict[str, object], frozen_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The result backend answers, the broker does not: sending the task times out."""
+    monkeypatch.setenv("FLASK_CELERY__broker_url", frozen_redis)
+    client = create_app(config).test_client()
+    response = answer_within(
+        30, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
+    )
+    assert_queue_down(response)
+
+
+# --- Killed workers ---------------------------------------------------------
+
+
+def kill(worker: Worker) -> None:
+    """SIGKILL: the worker gets no chance to hand back the task it holds."""
+    worker.kill()
+    worker.wait()
+
+
+def test_a_task_survives_its_worker_being_killed(
+    client: FlaskClient, start_worker: StartWorker
+) -> None:
+    """Late acknowledgement: a task whose worker dies runs again on another one.
+
+    A short visibility timeout stands in for the default hour, so the
+    unacknowledged task is handed out again within seconds.
+    """
+    quick_redelivery = {
+        "FLASK_CELERY__broker_transport_options__visibility_timeout": "2",
+        "FLASK_CELERY__broker_transport_options__unacked_restore_interval": "1",
+        "FLASK_CELERY__broker_transport_options__unacked_restore_throttle": "1",
+    }
+    first = start_worker(**quick_redelivery)
+    status_url = start(client, "process", total=10)
+    seen = wait_for(client, status_url, lambda s: s["state"] == "PROGRESS")
+    kill(first)
+    assert not seen[-1]["ready"]
+
+    start_worker(**quick_redelivery)
+    final = wait_for(client, status_url, ready, timeout=60)[-1]
+    assert final["state"] == "SUCCESS"
+    assert final["result"] == {"current": 10, "total": 10}
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_worker_reserves_one_task_at_a_time(redis_url: str) -> None:
+    control = Celery(set_as_current=False, broker=redis_url)
+    try:
+        # The only worker on this test's Redis: no need to wait for others.
+        stats = control.control.inspect(timeout=5, limit=1).stats()
+    finally:
+        control.close()
+    assert stats is not None, "the worker did not answer `celery inspect stats`"
+    assert [node["prefetch_count"] for node in stats.values()] == [1]
+
+
+def test_a_killed_worker_strands_only_the_task_it_was_running(
+    client: FlaskClient, start_worker: StartWorker
+) -> None:
+    """Tasks queued behind a running one are not lost with its worker.
+
+    With the default visibility timeout (an hour), whatever a killed worker
+    had reserved waits that hour; reserving one task at a time keeps the
+    queued ones free for the next worker. The first worker has a thread pool:
+    like the default prefork pool, it keeps fetching while a task runs (a solo
+    worker fetches nothing until its task returns, so it cannot show this).
+    """
+    first = start_worker(pool="threads")
+    slow = start(client, "process", total=100)
+    sums = [start(client, "add", a=a, b=1) for a in (1, 2)]
+    wait_for(client, slow, lambda s: s["state"] == "PROGRESS")
+    kill(first)
+
+    start_worker()
+    finished = [wait_for(client, url, ready)[-1] for url in sums]
+    stranded = client.get(slow)
+    assert [status["result"] for status in finished] == [2, 3]
+    assert stranded.status_code == 200, stranded.text
+    assert stranded.json["state"] == "PROGRESS"  # until the visibility timeout
+
+
+# --- In a browser -----------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("redis_url", "worker")
+def test_the_page_runs_tasks_in_a_browser_under_a_prefix(
+    config: dict[str, object],
+    live_server: Callable[[DispatcherMiddleware], str],
+    page: Page,
+) -> None:
+    """Click through the page in Chromium: progress shows, results and errors too."""
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    url = live_server(DispatcherMiddleware(NotFound(), {"/celery": app}))
+    page.goto(f"{url}/celery/")
+
+    page.locator("input[aria-label=items]").fill("10")
+    page.get_by_role("button", name="Process items").click()
+    row = page.locator("#tasks li").first
+    bar = row.locator("progress")
+    expect(row.locator(".state")).to_have_text("PROGRESS")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_js_property("max", 10)
+    # The bar moves while the task runs, not only at the end.
+    page.wait_for_function(
+        "bar => bar.value > 0 && bar.value < bar.max", arg=bar.element_handle()
+    )
+    expect(row.locator(".state")).to_have_text("SUCCESS", timeout=30_000)
+    expect(bar).to_have_js_property("value", 10)
+    expect(row.locator("output")).to_have_text("10 of 10 items processed")
+
+    page.get_by_role("button", name="Divide").click()  # by the default 0
+    row = page.locator("#tasks li").first
+    expect(row.locator(".state")).to_have_text("FAILURE", timeout=30_000)
+    expect(row.locator("output")).to_have_text("ZeroDivisionError: division by zero")
+    expect(row.locator("progress")).to_be_hidden()

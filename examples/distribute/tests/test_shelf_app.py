@@ -1,0 +1,374 @@
+"""Deploying with setuptools: the reading list, and the distribution built from it.
+
+The first tests drive the app from the source folder; the rest build the
+sdist and, from it, the wheel with the build backend that pyproject.toml
+names (as `python -m build` does), install the wheel into a fresh virtualenv
+and use the installed copy, as a server would, far from the source tree.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.parser import Parser
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+
+from shelf_app.cli import cli
+from shelf_app.db import get_db
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PROJECT = Path(__file__).parents[1]
+PYPROJECT = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION = "1.0.0"  # pyproject.toml's
+# Not the project's source: what a run, a build or an install leaves in the folder.
+LEFT_BEHIND = shutil.ignore_patterns(
+    "__pycache__", ".pytest_cache", "instance", "dist", "build", "*.egg-info"
+)
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; under CI a missing tool is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: every test must run)")
+    pytest.skip(reason)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def stored_books(app: Flask) -> list[tuple[str, str]]:
+    with app.app_context():
+        rows = get_db().execute("SELECT title, author FROM book ORDER BY id")
+        return [(row["title"], row["author"]) for row in rows]
+
+
+def shelf(html: str) -> list[str]:
+    """The books the page lists, as a reader sees them."""
+    soup = BeautifulSoup(html, "html.parser")
+    return [" ".join(li.get_text().split()) for li in soup.select("main ul li")]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """No PYTHONPATH, virtualenv or Flask settings of this run."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTHON", "FLASK_", "VIRTUAL_ENV"))
+    }
+    return {**env, **extra}
+
+
+def run(*command: str | Path, cwd: Path) -> str:
+    """Run a command of the build or the install; its output, or a failure
+    that shows what it said."""
+    result = subprocess.run(
+        command, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def fresh_venv(path: Path, *requirements: str) -> Path:
+    """A new virtualenv (the standard library's, with pip), and the requirements
+    installed into it by pip, from the package index as a user's would be."""
+    if importlib.util.find_spec("ensurepip") is None:
+        unavailable("a virtualenv with pip needs ensurepip: apt install python3-venv")
+    run(sys.executable, "-m", "venv", path, cwd=path.parent)
+    python = path / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", *requirements, cwd=path.parent)
+    return path
+
+
+# --- The app, from the source folder ------------------------------------------
+
+
+def test_added_books_are_listed_newest_first(app: Flask, client: FlaskClient) -> None:
+    for title, author in [("Dune", "Frank Herbert"), ("Emma", "")]:
+        response = client.post("/", data={"title": title, "author": author})
+        assert response.status_code == 303, response.text
+        assert response.location == "/"
+    page = client.get("/")
+    assert shelf(page.text) == ["Emma", "Dune by Frank Herbert"]
+    assert "Added “Emma” to the shelf." in page.text
+    assert stored_books(app) == [("Dune", "Frank Herbert"), ("Emma", "")]
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"title": "  ", "author": "Anon"}, "Give the book a title."),
+        ({"author": "Anon"}, "Give the book a title."),
+        ({"title": "x" * 201}, "Keep the title to 200 characters."),
+        ({"title": "Dune", "author": "y" * 101}, "Keep the author to 100 characters."),
+        ({"title": "Du\x00ne"}, "The title must not contain NUL characters."),
+    ],
+)
+def test_an_invalid_book_is_refused_with_a_message(
+    app: Flask, client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    response = client.post("/", data=form)
+    assert response.status_code == 400, response.text
+    assert message in response.text
+    assert stored_books(app) == []
+
+
+def test_adding_a_book_needs_the_pages_csrf_token(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    refused = client.post("/", data={"title": "Dune"})
+    assert refused.status_code == 400, refused.text
+    assert "The CSRF token is missing." in refused.text
+    token = csrf_token(client.get("/").text)
+    added = client.post("/", data={"title": "Dune", "csrf_token": token})
+    assert added.status_code == 303, added.text
+    assert stored_books(app) == [("Dune", "")]
+
+
+def test_init_db_empties_the_shelf(app: Flask, runner: FlaskCliRunner) -> None:
+    with app.app_context():
+        db = get_db()
+        with db:
+            db.execute("INSERT INTO book (title) VALUES ('Dune')")
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Initialised the database" in result.output
+    assert stored_books(app) == []
+
+
+@pytest.fixture(scope="module")
+def dependencies_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the project's dependencies, and not the project:
+    the Python of someone who runs the app from its source folder."""
+    tmp = tmp_path_factory.mktemp("dependencies")
+    return fresh_venv(tmp / "venv", *PYPROJECT["project"]["dependencies"])
+
+
+FROM_SOURCE = """
+import sys
+import shelf_app
+app = shelf_app.create_app({"TESTING": True, "DATABASE": sys.argv[1]})
+print(shelf_app.__file__)
+print(shelf_app.__version__)
+print(app.test_client().get("/").get_data(as_text=True))
+"""
+
+
+def test_from_the_source_folder_the_page_says_it_is_not_installed(
+    dependencies_only: Path, tmp_path: Path
+) -> None:
+    """The version comes from installed metadata: a source folder that was never
+    installed has none. (This run's own Python may have the project installed,
+    editable, so a copy of the folder is run with one that has not.)"""
+    source = tmp_path / "project"
+    shutil.copytree(PROJECT, source, ignore=LEFT_BEHIND)
+    python = dependencies_only / "bin" / "python"
+    output = run(python, "-c", FROM_SOURCE, tmp_path / "shelf.sqlite", cwd=source)
+    module, installed, page = output.split("\n", 2)
+    assert Path(module).is_relative_to(source), module
+    assert installed == "not installed"
+    version = BeautifulSoup(page, "html.parser").find(id="version")
+    assert version is not None and version.get_text() == "not installed"
+
+
+def test_the_shelf_command_chooses_the_app_itself(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`shelf init-db` is `flask --app shelf_app init-db`, without the --app."""
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    result = CliRunner().invoke(cli, ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert (instance_folder / "shelf.sqlite").exists()
+
+
+# --- The distribution: built, inspected, installed ------------------------------
+
+
+BACKEND = PYPROJECT["build-system"]["build-backend"]  # setuptools.build_meta
+# What `python -m build` does in the build's environment: call the backend's hook.
+BUILD = """
+import importlib, sys
+backend = importlib.import_module(sys.argv[1])
+print(getattr(backend, sys.argv[2])(sys.argv[3]))
+"""
+
+
+def build(hook: str, source: Path, out_dir: Path) -> None:
+    """Build the sdist or the wheel of the project in `source` into `out_dir`."""
+    run(sys.executable, "-c", BUILD, BACKEND, hook, out_dir, cwd=source)
+
+
+@dataclass(frozen=True)
+class Built:
+    wheel: Path
+    sdist: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sdist built from a copy of the project, and the wheel built from the
+    sdist, as `python -m build` does: the build writes *.egg-info beside the
+    package, and the repository stays as it is."""
+    if importlib.util.find_spec(BACKEND.split(".")[0]) is None:
+        unavailable(f"building needs {BACKEND}: pip install -e '.[test]'")
+    tmp = tmp_path_factory.mktemp("distribute")
+    project = tmp / "project"
+    shutil.copytree(PROJECT, project, ignore=LEFT_BEHIND)
+    # A developer's instance config, with its secret, must never be packaged.
+    (project / "instance").mkdir()
+    (project / "instance" / "config.py").write_text('SECRET_KEY = "mine"\n')
+    dist = tmp / "dist"
+    build("build_sdist", project, dist)
+    sdist = dist / f"shelf_app-{VERSION}.tar.gz"
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp / "unpacked", filter="data")
+    build("build_wheel", tmp / "unpacked" / f"shelf_app-{VERSION}", dist)
+    return Built(wheel=dist / f"shelf_app-{VERSION}-py3-none-any.whl", sdist=sdist)
+
+
+def package_files() -> set[str]:
+    """Every file of the package in the source tree: code, templates, static, SQL."""
+    package = PROJECT / "shelf_app"
+    return {
+        f"shelf_app/{path.relative_to(package).as_posix()}"
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_the_wheel_holds_the_package_with_its_data_and_nothing_else(
+    built: Built,
+) -> None:
+    with zipfile.ZipFile(built.wheel) as wheel:
+        names = set(wheel.namelist())
+    assert {"shelf_app/schema.sql", "shelf_app/templates/base.html"} <= names
+    assert {"shelf_app/static/style.css"} <= names
+    dist_info = f"shelf_app-{VERSION}.dist-info/"
+    assert {n for n in names if not n.startswith(dist_info)} == package_files()
+
+
+def test_the_sdist_holds_the_project_and_the_package_data(built: Built) -> None:
+    root = f"shelf_app-{VERSION}/"
+    with tarfile.open(built.sdist) as sdist:
+        names = {m.name for m in sdist.getmembers() if m.isfile()}
+    assert {root + "pyproject.toml", root + "README.md"} <= names
+    assert {root + name for name in package_files()} <= names
+    assert not [name for name in names if "instance" in name]
+
+
+def test_the_wheel_declares_its_version_dependencies_and_command(
+    built: Built,
+) -> None:
+    dist_info = f"shelf_app-{VERSION}.dist-info"
+    with zipfile.ZipFile(built.wheel) as wheel:
+        metadata = Parser().parsestr(wheel.read(f"{dist_info}/METADATA").decode())
+        entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
+    assert metadata["Name"] == "shelf-app"
+    assert metadata["Version"] == VERSION
+    # What installing the wheel brings; the test extra only when asked for.
+    assert metadata.get_all("Requires-Dist") == [
+        "flask>=3.1",
+        "flask-wtf>=1.2",
+        'pytest>=8; extra == "test"',
+        'beautifulsoup4>=4.12; extra == "test"',
+        'setuptools>=77; extra == "test"',
+    ]
+    assert metadata.get_all("Provides-Extra") == ["test"]
+    assert "[console_scripts]\nshelf = shelf_app.cli:cli" in entry_points
+
+
+@pytest.fixture(scope="module")
+def venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the wheel (and what it declares) installed."""
+    tmp = tmp_path_factory.mktemp("installed")
+    return fresh_venv(tmp / "venv", str(built.wheel))
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Iterator[Path]:
+    """A working directory with nothing in it: no source tree to import from."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    yield folder
+
+
+SERVE = """
+import shelf_app
+app = shelf_app.create_app({"SECRET_KEY": "installed", "WTF_CSRF_ENABLED": False})
+client = app.test_client()
+posted = client.post("/", data={"title": "Dune"})
+page = client.get("/")
+stylesheet = client.get("/static/style.css")
+print(shelf_app.__file__)
+print(app.instance_path)
+print(posted.status_code, page.status_code, stylesheet.status_code)
+print(page.get_data(as_text=True))
+"""
+
+
+def test_the_installed_copy_serves_pages_from_site_packages(
+    venv: Path, elsewhere: Path
+) -> None:
+    result = subprocess.run(
+        [venv / "bin" / "python", "-c", SERVE],
+        cwd=elsewhere,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    module, instance, statuses, page = result.stdout.split("\n", 3)
+    assert Path(module).is_relative_to(venv), module
+    assert "site-packages" in Path(module).parts
+    # Flask puts an installed package's instance folder under the virtualenv.
+    assert Path(instance) == venv / "var" / "shelf_app-instance"
+    assert statuses == "303 200 200", page
+    assert shelf(page) == ["Dune"]
+    version = BeautifulSoup(page, "html.parser").find(id="version")
+    assert version is not None and version.get_text() == VERSION
+
+
+def test_the_installed_command_initialises_the_database_in_the_virtualenv(
+    venv: Path, elsewhere: Path
+) -> None:
+    database = venv / "var" / "shelf_app-instance" / "shelf.sqlite"
+    database.unlink(missing_ok=True)
+    result = subprocess.run(
+        [venv / "bin" / "shelf", "init-db"],
+        cwd=elsewhere,
+        env=clean_env(FLASK_SECRET_KEY="installed"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Initialised the database: {database}"
+    with sqlite3.connect(database) as db:
+        tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert ("book",) in tables.fetchall()

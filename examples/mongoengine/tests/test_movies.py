@@ -1,0 +1,520 @@
+"""MongoDB with MongoEngine: the connection from config, a document with an
+embedded one, filtered lists, create and detail pages, the JSON API.
+
+With MONGODB_URI set these tests use that server (a fresh database per test,
+dropped afterwards); without it, mongomock. The report header says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mongomock
+import pymongo
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from mongoengine.connection import get_connection
+from mongoengine.connection import get_db
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import default_exceptions
+from werkzeug.test import TestResponse
+
+from movies import create_app
+from movies import db
+from movies.models import Imdb
+from movies.models import Movie
+
+# conftest.py's make_app: builds an app from the test config and the keywords
+# given, on a database of its own.
+MakeApp = Callable[..., Flask]
+
+
+def add(title: str, year: int, *genres: str, rating: float | None = None) -> str:
+    imdb = None if rating is None else Imdb(rating=rating)
+    movie = Movie(title=title, year=year, genres=list(genres), imdb=imdb).save()
+    return str(movie.id)
+
+
+@pytest.fixture
+def shelf(app: Flask) -> dict[str, str]:
+    """A few movies to filter, by title: their ids."""
+    return {
+        title: add(title, year, *genres, rating=rating)
+        for title, year, genres, rating in [
+            ("Casablanca", 1942, ["Drama", "Romance"], 8.5),
+            ("Some Like It Hot", 1959, ["Comedy", "Romance"], 8.2),
+            ("Alien", 1979, ["Horror", "Science fiction"], 8.5),
+            ("Back to the Future", 1985, ["Comedy", "Science fiction"], 8.5),
+            ("Paddington 2", 2017, ["Comedy"], 7.8),
+            ("Untitled", 2020, [], None),
+        ]
+    }
+
+
+def stored() -> list[dict[str, Any]]:
+    """Every stored movie as MongoDB holds it, without the ids."""
+    return [
+        {k: v for k, v in doc.items() if k != "_id"}
+        for doc in Movie._get_collection().find().sort("title")
+    ]
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, its message, and
+    a link back to the list."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Movies"
+    assert message in response.text
+    link = soup.find("a", string="Back to the movies")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
+
+
+def assert_json_error(response: TestResponse, status: int, message: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json is not None
+    assert response.json["message"] == message
+
+
+# --- The connection -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("instance_folder")
+def test_without_a_uri_it_uses_mongomock_and_says_so(
+    config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    try:
+        app = create_app(config)
+        assert isinstance(get_connection(db.ALIAS), mongomock.MongoClient)
+        assert "No MONGODB_URI: using mongomock" in caplog.text
+        page = app.test_client().get("/").text
+        assert "In-memory database (mongomock):" in page
+    finally:
+        db.close()
+
+
+@pytest.mark.usefixtures("instance_folder")
+def test_the_uri_comes_from_flask_mongodb_uri(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1; pymongo connects only when first asked.
+    monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/elsewhere")
+    try:
+        app = create_app(config)
+        assert app.config["MONGODB_URI"] == "mongodb://127.0.0.1:1/elsewhere"
+        assert type(get_connection(db.ALIAS)) is pymongo.MongoClient
+        assert get_db(db.ALIAS).name == "elsewhere"
+        assert "In-memory database" not in app.test_client().get("/movies/new").text
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "is_json"), [("/", False), ("/api/movies", True)], ids=["page", "api"]
+)
+@pytest.mark.usefixtures("instance_folder")
+def test_an_unreachable_server_is_a_503_not_a_hang(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, path: str, is_json: bool
+) -> None:
+    monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/nobody-listens")
+    try:
+        app = create_app(config)
+        response = app.test_client().get(path)
+    finally:
+        db.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    message = "The database is unavailable. Try again shortly."
+    if is_json:
+        assert response.json == {"error": "Service Unavailable", "message": message}
+    else:
+        assert message in response.text
+        assert "static/style.css" in response.text  # the app's own page
+
+
+def test_a_new_app_does_not_see_the_previous_apps_data(make_app: MakeApp) -> None:
+    make_app()
+    add("Only in the first app", 2000)
+    assert Movie.objects.count() == 1
+    make_app()
+    assert Movie.objects.count() == 0
+
+
+def test_an_empty_database_gets_the_demo_movies_once(make_app: MakeApp) -> None:
+    make_app(DEMO_MOVIES=True)
+    count = Movie.objects.count()
+    assert count == len(db.DEMO)
+    db.add_demo_movies()  # a database with movies is left alone
+    assert Movie.objects.count() == count
+
+
+def test_the_imdb_record_is_stored_inside_its_movie(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/movies",
+        json={
+            "title": "Back to the Future",
+            "year": 1985,
+            "imdb": {"imdb_id": "tt0088763", "rating": 8.5},
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert stored() == [
+        {
+            "title": "Back to the Future",
+            "year": 1985,
+            "genres": [],
+            "actors": [],
+            "imdb": {"imdb_id": "tt0088763", "rating": 8.5},
+        }
+    ]
+    assert get_db(db.ALIAS).list_collection_names() == ["movie"]  # no second one
+
+
+# --- The list and its filters ---------------------------------------------------
+
+FILTERS = [
+    ("", ["Untitled", "Paddington 2", "Back to the Future", "Alien",
+          "Some Like It Hot", "Casablanca"]),  # newest first
+    ("year_from=1979", ["Untitled", "Paddington 2", "Back to the Future", "Alien"]),
+    ("year_from=1950&year_to=1985", ["Back to the Future", "Alien",
+                                     "Some Like It Hot"]),
+    ("year_from=1985&year_to=1985", ["Back to the Future"]),
+    ("genre=Romance", ["Some Like It Hot", "Casablanca"]),
+    ("genre=Horror&genre=Drama", ["Alien", "Casablanca"]),  # any of them
+    ("genre=Comedy&year_to=1984", ["Some Like It Hot"]),
+    ("min_rating=8.5", ["Back to the Future", "Alien", "Casablanca"]),
+    ("q=the", ["Back to the Future"]),
+    ("q=+ALIEN+", ["Alien"]),
+    ("q=.*", []),  # searched for as text, not as a regular expression
+    ("year_from=&year_to=&min_rating=&q=", ["Untitled", "Paddington 2",
+     "Back to the Future", "Alien", "Some Like It Hot", "Casablanca"]),  # blanks
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "titles"), FILTERS)
+def test_the_api_list_filters(
+    client: FlaskClient, shelf: dict[str, str], query: str, titles: list[str]
+) -> None:
+    response = client.get(f"/api/movies?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json is not None
+    assert [movie["title"] for movie in response.json["movies"]] == titles
+    assert response.json["count"] == len(titles)
+
+
+@pytest.mark.parametrize(("query", "titles"), FILTERS)
+def test_the_list_page_filters(
+    client: FlaskClient, shelf: dict[str, str], query: str, titles: list[str]
+) -> None:
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200, response.text
+    page = response.text
+    listed = [title for title in shelf if f">{title}</a>" in page]
+    assert sorted(listed, key=page.index) == titles
+
+
+def test_the_list_page_keeps_the_filters_in_its_form(
+    client: FlaskClient, shelf: dict[str, str]
+) -> None:
+    page = client.get("/?genre=Horror&genre=Drama&year_from=1940").text
+    assert 'value="Horror"\n          checked>' in page
+    assert 'value="Drama"\n          checked>' in page
+    assert 'value="Comedy"\n          >' in page
+    assert 'name="year_from" type="number" value="1940"' in page
+    assert "2 movies match." in page
+
+
+def test_a_long_list_shows_fifty_and_says_how_many_match(app: Flask) -> None:
+    Movie.objects.insert([Movie(title=f"M{n:02}", year=2000) for n in range(51)])
+    response = app.test_client().get("/api/movies")
+    assert response.json is not None
+    assert response.json["count"] == 51
+    assert len(response.json["movies"]) == 50
+    page = app.test_client().get("/").text
+    assert "51 movies match; the first 50 are shown." in page
+
+
+BAD_FILTERS = [
+    ("year_from=abc", "Filter year_from must be a number from 1888 to 2100."),
+    ("year_to=1887", "Filter year_to must be a number from 1888 to 2100."),
+    ("year_to=" + "9" * 5000, "Filter year_to must be a number from 1888 to 2100."),
+    ("min_rating=nan", "Filter min_rating must be a number from 0 to 10."),
+    ("min_rating=10.5", "Filter min_rating must be a number from 0 to 10."),
+    ("genre=Western", "Choose genres from: Adventure, Animation, Comedy"),
+    ("q=" + "x" * 101, "Keep the title search to 100 characters."),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_FILTERS)
+def test_a_bad_filter_is_a_400_page(
+    client: FlaskClient, query: str, message: str
+) -> None:
+    assert_error_page(client.get(f"/?{query}"), 400, message)
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_FILTERS)
+def test_a_bad_filter_is_a_400_in_json(
+    client: FlaskClient, query: str, message: str
+) -> None:
+    response = client.get(f"/api/movies?{query}")
+    assert response.status_code == 400, response.text
+    assert response.json is not None
+    assert message in response.json["message"]
+
+
+# --- One movie: get-or-404 ------------------------------------------------------
+
+
+def test_the_detail_page_shows_the_movie_and_its_embedded_record(
+    client: FlaskClient,
+) -> None:
+    movie = Movie(
+        title="<script>x</script>",
+        year=1985,
+        genres=["Comedy"],
+        director="Robert Zemeckis",
+        actors=["Michael J. Fox", "Christopher Lloyd"],
+        imdb=Imdb(imdb_id="tt0088763", rating=8.5, votes=1_300_000),
+    ).save()
+    response = client.get(f"/movies/{movie.id}")
+    assert response.status_code == 200, response.text
+    page = response.text
+    assert "&lt;script&gt;x&lt;/script&gt; <small>(1985)</small>" in page
+    assert "<td>Michael J. Fox, Christopher Lloyd</td>" in page
+    assert "<td>tt0088763</td>" in page
+    assert "<td>1300000</td>" in page
+    api = client.get(f"/api/movies/{movie.id}").json
+    assert api is not None
+    assert api["imdb"] == {"imdb_id": "tt0088763", "rating": 8.5, "votes": 1_300_000}
+    assert api["url"] == f"/api/movies/{movie.id}"
+
+
+@pytest.mark.parametrize(
+    "movie_id",
+    [
+        "0" * 24,  # well formed, but no such movie
+        "abc",
+        "z" * 24,
+        "a" * 12,  # bson takes 12 characters as raw bytes: still no id of ours
+        "a" * 25,
+        "x" * 3000,
+    ],
+)
+def test_an_unknown_or_malformed_id_is_a_404(
+    client: FlaskClient, shelf: dict[str, str], movie_id: str
+) -> None:
+    message = "There is no movie with that id."
+    assert_error_page(client.get(f"/movies/{movie_id}"), 404, message)
+    assert_json_error(client.get(f"/api/movies/{movie_id}"), 404, message)
+
+
+def test_an_id_in_capitals_finds_the_movie(
+    client: FlaskClient, shelf: dict[str, str]
+) -> None:
+    response = client.get(f"/api/movies/{shelf['Alien'].upper()}")
+    assert response.status_code == 200, response.text
+    assert response.json is not None and response.json["title"] == "Alien"
+
+
+# --- Adding a movie: the form ---------------------------------------------------
+
+
+def test_the_form_stores_the_movie_and_redirects_to_it(client: FlaskClient) -> None:
+    response = client.post(
+        "/movies/new",
+        data={
+            "title": "  Spirited Away ",
+            "year": "2001",
+            "genres": ["Animation", "Fantasy"],
+            "director": "",
+            "actors": "Rumi Hiiragi, Miyu Irino,, ",
+            "imdb.imdb_id": "tt0245429",
+            "imdb.rating": "8.6",
+            "imdb.votes": "",
+        },
+    )
+    assert response.status_code == 303, response.text
+    movie = Movie.objects.get()
+    assert response.headers["Location"] == f"/movies/{movie.id}"
+    assert stored() == [
+        {
+            "title": "Spirited Away",
+            "year": 2001,
+            "genres": ["Animation", "Fantasy"],
+            "actors": ["Rumi Hiiragi", "Miyu Irino"],
+            "imdb": {"imdb_id": "tt0245429", "rating": 8.6},
+        }
+    ]
+    assert "Added “Spirited Away”." in client.get(response.headers["Location"]).text
+
+
+def test_a_form_without_imdb_fields_stores_no_imdb_record(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/movies/new", data={"title": "Home movie", "year": "1999"})
+    assert response.status_code == 303, response.text
+    assert stored() == [
+        {"title": "Home movie", "year": 1999, "genres": [], "actors": []}
+    ]
+
+
+FORM = {"title": "T", "year": "2001"}
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"year": "2001"}, "Field is required"),
+        ({"title": "   ", "year": "2001"}, "Field is required"),
+        ({"title": "x" * 201, "year": "2001"}, "String value is too long"),
+        ({"title": "T"}, "Field is required"),
+        ({"title": "T", "year": "soon"}, "soon could not be converted to int"),
+        ({"title": "T", "year": "1850"}, "Integer value is too small"),
+        ({**FORM, "genres": "Western"}, "Value must be one of"),
+        ({**FORM, "imdb.imdb_id": "0088763"}, "String value did not match"),
+        ({**FORM, "imdb.rating": "11"}, "Float value is too large"),
+        ({**FORM, "imdb.rating": "nan"}, "Must be a finite number."),
+        ({**FORM, "imdb.votes": "-1"}, "Integer value is too small"),
+    ],
+)  # fmt: skip
+def test_a_bad_form_is_a_400_with_the_message_and_stores_nothing(
+    client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    response = client.post("/movies/new", data=form)
+    assert response.status_code == 400, response.text
+    assert f'<p class="error">{message}' in response.text
+    assert 'action="/movies/new"' in response.text  # the form, to correct
+    if "title" in form:
+        assert f'value="{form["title"]}"' in response.text  # as typed
+    assert stored() == []
+
+
+def test_csrf_rejects_a_form_without_the_token_and_accepts_one_with_it(
+    make_app: MakeApp,
+) -> None:
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    form = {"title": "Alien", "year": "1979"}
+    response = client.post("/movies/new", data=form)
+    assert_error_page(response, 400, "The CSRF token is missing.")
+    assert stored() == []
+    token = csrf_token(client.get("/movies/new").text)
+    response = client.post("/movies/new", data={**form, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    assert [movie["title"] for movie in stored()] == ["Alien"]
+
+
+# --- Adding a movie: the JSON API -----------------------------------------------
+
+
+def test_the_api_creates_a_movie_with_201_and_its_location(
+    client: FlaskClient,
+) -> None:
+    movie = {
+        "title": "Paddington 2",
+        "year": 2017,
+        "genres": ["Adventure", "Comedy"],
+        "director": "Paul King",
+        "actors": ["Ben Whishaw"],
+        "imdb": {"imdb_id": "tt4468740", "rating": 7.8, "votes": 90000},
+    }
+    response = client.post("/api/movies", json=movie)
+    assert response.status_code == 201, response.text
+    assert response.json is not None
+    location = response.headers["Location"]
+    assert response.json == {
+        **movie,
+        "id": response.json["id"],
+        "url": location,
+    }
+    assert client.get(location).json == response.json
+
+
+BODY = {"title": "T", "year": 2001}
+NOT_STORABLE = "Must be a string or a number within 64 bits."
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"year": 2001}, {"title": "Field is required"}),
+        ({**BODY, "title": 5}, {"title": "StringField only accepts string values"}),
+        ({**BODY, "genres": "Drama"},
+         {"genres": "Only lists and tuples may be used in a list field"}),
+        ({**BODY, "genres": ["Drama", {"$ne": 1}]}, {"genres": NOT_STORABLE}),
+        ({**BODY, "imdb": "tt0088763"}, {"imdb": "Must be an object."}),
+        ({**BODY, "imdb": {"rating": [8]}}, {"imdb.rating": NOT_STORABLE}),
+        ({**BODY, "imdb": {"votes": 10**30}}, {"imdb.votes": NOT_STORABLE}),
+        ({**BODY, "imdb": {"votes": 10**11}},
+         {"imdb.votes": "Integer value is too large"}),
+        ({**BODY, "id": "0" * 24}, {"id": "No such field."}),
+        ({**BODY, "imdb": {"stars": 5}}, {"imdb.stars": "No such field."}),
+        ({"title": "", "year": 1500, "imdb": {"rating": -1}},
+         {"title": "String value is too short", "year": "Integer value is too small",
+          "imdb.rating": "Float value is too small"}),
+    ],
+)  # fmt: skip
+def test_a_bad_movie_is_a_400_naming_each_field_and_stores_nothing(
+    client: FlaskClient, body: dict[str, Any], fields: dict[str, str]
+) -> None:
+    response = client.post("/api/movies", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json == {
+        "error": "Bad Request",
+        "message": "The movie is not valid: see fields.",
+        "fields": fields,
+    }
+    assert stored() == []
+
+
+NOT_AN_OBJECT = "Send the movie as a JSON object."
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "message"),
+    [
+        ('{"title": "T", "year": 2001, "imdb": {"rating": NaN}}', "application/json",
+         400, "The movie is not valid: see fields."),
+        ('{"title": "T", "year": Infinity}', "application/json",
+         400, "The movie is not valid: see fields."),
+        ('["Alien", 1979]', "application/json", 400, NOT_AN_OBJECT),
+        ("null", "application/json", 400, NOT_AN_OBJECT),
+        ('{"title": ', "application/json", 400, BadRequest.description),
+        ("title=Alien&year=1979", "application/x-www-form-urlencoded", 415,
+         "Did not attempt to load JSON data because the request Content-Type was not"
+         " 'application/json'."),
+    ],
+)  # fmt: skip
+def test_a_body_that_is_no_movie_object_is_refused_in_json(
+    client: FlaskClient, data: str, content_type: str, status: int, message: str
+) -> None:
+    response = client.post("/api/movies", data=data, content_type=content_type)
+    assert_json_error(response, status, message)
+    assert stored() == []
+
+
+def test_the_api_needs_no_csrf_token_but_json(make_app: MakeApp) -> None:
+    """Another site's form can post only form bodies, and those are refused."""
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    movie = {"title": "Alien", "year": 1979}
+    assert client.post("/api/movies", data=movie).status_code == 415
+    response = client.post("/api/movies", json=movie)
+    assert response.status_code == 201, response.text

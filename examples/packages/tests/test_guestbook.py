@@ -1,0 +1,350 @@
+"""Large applications as packages: one module-level `app`, views in modules beside it.
+
+The module-level `app` is the pattern, so each test gets a fresh one the way
+conftest.py builds it: the package imported again, its config in FLASK_* variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from typing import NoReturn
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import default_exceptions
+from werkzeug.test import TestResponse
+
+MODULE = "guestbook"
+PROJECT = Path(__file__).parents[1]  # the folder with pyproject.toml
+PACKAGE = PROJECT / "guestbook"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+LoadApp = Callable[[Mapping[str, Any]], Flask]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; under CI a missing tool is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: everything the tests need must be there)")
+    pytest.skip(reason)
+
+
+def sign(client: FlaskClient, name: str, message: str) -> TestResponse:
+    return client.post("/sign", data={"name": name, "message": message})
+
+
+def api_entries(client: FlaskClient) -> list[tuple[str, str]]:
+    response = client.get("/api/entries")
+    assert response.status_code == 200, response.text
+    return [(entry["name"], entry["message"]) for entry in response.json["entries"]]
+
+
+def page_entries(html: str) -> list[str]:
+    """The messages shown on the page, top to bottom."""
+    soup = BeautifulSoup(html, "html.parser")
+    return [article.p.get_text() for article in soup.select("article") if article.p]
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The guestbook's own error page (not Werkzeug's): its layout, its message,
+    and a link back to the guestbook."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Guestbook"
+    assert message in response.text
+    link = soup.find("a", string="Back to the guestbook")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
+
+
+# --- The package --------------------------------------------------------------
+
+
+def test_the_app_is_created_in_the_packages_init_and_shared_by_its_modules(
+    app: Flask,
+) -> None:
+    package = sys.modules[MODULE]
+    views = sys.modules[f"{MODULE}.views"]
+    assert package.app is app
+    assert app.import_name == MODULE
+    # views.py got the very object __init__.py made: the circular import worked.
+    assert views.app is app
+
+
+def test_templates_and_static_files_come_from_inside_the_package(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert Path(app.root_path) == PACKAGE
+    template = app.jinja_env.get_template("index.html")
+    assert template.filename == str(PACKAGE / "templates" / "index.html")
+    response = client.get("/static/style.css")
+    assert response.status_code == 200, response.text
+    assert response.data == (PACKAGE / "static" / "style.css").read_bytes()
+    response.close()
+
+
+def test_routes_come_from_the_views_module_and_the_blueprint_module(
+    app: Flask,
+) -> None:
+    routes = {
+        rule.endpoint: (rule.rule, app.view_functions[rule.endpoint].__module__)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    assert routes == {
+        "index": ("/", f"{MODULE}.views"),
+        "sign": ("/sign", f"{MODULE}.views"),
+        "api.entries": ("/api/entries", f"{MODULE}.api"),
+    }
+    assert list(app.blueprints) == ["api"]
+
+
+# --- The guestbook ------------------------------------------------------------
+
+
+def test_signing_redirects_to_the_page_that_shows_the_entry_first(
+    client: FlaskClient,
+) -> None:
+    assert sign(client, "Ada", "First!").status_code == 303
+    response = sign(client, "Grace", "Line one\r\nline two")
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/"
+    page = client.get("/")
+    assert page_entries(page.text) == ["Line one\nline two", "First!"]
+    assert "Thank you for signing the guestbook." in page.text
+    assert "Thank you" not in client.get("/").text  # flashed once
+
+
+def test_the_api_blueprint_lists_the_entries_as_json(client: FlaskClient) -> None:
+    sign(client, "Ada", "First!")
+    sign(client, "Grace", "<b>bold</b>")
+    assert api_entries(client) == [("Grace", "<b>bold</b>"), ("Ada", "First!")]
+    entry = client.get("/api/entries").json["entries"][0]
+    assert set(entry) == {"id", "name", "message", "created"}
+
+
+def test_the_page_escapes_what_visitors_write(client: FlaskClient) -> None:
+    sign(client, "<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+    html = client.get("/").text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_page_and_the_api_show_the_latest_fifty_entries(
+    client: FlaskClient,
+) -> None:
+    for n in range(51):
+        sign(client, "Ada", f"entry {n}")
+    listed = api_entries(client)
+    assert len(listed) == 50
+    assert listed[0] == ("Ada", "entry 50")
+    assert listed[-1] == ("Ada", "entry 1")
+    assert len(page_entries(client.get("/").text)) == 50
+
+
+BAD_ENTRIES = [
+    pytest.param({"message": "hi"}, "Give a name of 1 to 60", id="name-missing"),
+    pytest.param(
+        {"name": " \t ", "message": "hi"}, "Give a name of 1 to 60", id="name-blank"
+    ),
+    pytest.param(
+        {"name": "x" * 61, "message": "hi"}, "Give a name of 1 to 60", id="name-long"
+    ),
+    pytest.param(
+        {"name": "a\nb", "message": "hi"}, "Give a name of 1 to 60", id="name-newline"
+    ),
+    pytest.param({"name": "Ada"}, "Write a message of 1 to 500", id="message-missing"),
+    pytest.param(
+        {"name": "Ada", "message": "x" * 501},
+        "Write a message of 1 to 500",
+        id="message-long",
+    ),
+    pytest.param(
+        {"name": "Ada", "message": "a\x00b"},
+        "The message must not contain control characters.",
+        id="message-nul",
+    ),
+]
+
+
+@pytest.mark.parametrize(("form", "message"), BAD_ENTRIES)
+def test_a_bad_entry_is_a_400_with_the_form_kept_and_nothing_stored(
+    client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    response = client.post("/sign", data=form)
+    assert response.status_code == 400, response.text
+    assert message in response.text
+    field = BeautifulSoup(response.text, "html.parser").find(id="name")
+    assert field is not None and field.get("value") == form.get("name", "").strip()
+    assert api_entries(client) == []
+
+
+def test_entries_at_the_limits_are_stored(client: FlaskClient) -> None:
+    response = sign(client, "x" * 60, "y" * 500)
+    assert response.status_code == 303, response.text
+    assert api_entries(client) == [("x" * 60, "y" * 500)]
+
+
+def test_entries_are_kept_in_the_instance_folder_across_imports(
+    load_app: LoadApp, config: dict[str, Any], instance_folder: Path
+) -> None:
+    del config["DATABASE"]  # the default: guestbook.sqlite in the instance folder
+    sign(load_app(config).test_client(), "Ada", "Still here?")
+    assert (instance_folder / "guestbook.sqlite").is_file()
+    assert api_entries(load_app(config).test_client()) == [("Ada", "Still here?")]
+
+
+# --- Errors: pages on the site, JSON under /api/ ------------------------------
+
+
+def test_an_unknown_page_is_the_guestbooks_404_page(client: FlaskClient) -> None:
+    assert_error_page(
+        client.get("/nowhere"), 404, "The requested URL was not found on the server."
+    )
+
+
+def test_signing_is_post_only(client: FlaskClient) -> None:
+    assert_error_page(
+        client.get("/sign"), 405, "The method is not allowed for the requested URL."
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "name"),
+    [
+        ("GET", "/api/nowhere", 404, "Not Found"),
+        ("POST", "/api/entries", 405, "Method Not Allowed"),
+    ],
+)
+def test_api_errors_are_json(
+    client: FlaskClient, method: str, path: str, status: int, name: str
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == status, response.text
+    assert response.json is not None
+    assert response.json["error"] == name
+    assert response.json["message"]
+    if status == 405:
+        allowed = set(response.headers["Allow"].split(", "))
+        assert allowed == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_signing_needs_the_forms_csrf_token(
+    load_app: LoadApp, config: dict[str, Any]
+) -> None:
+    del config["WTF_CSRF_ENABLED"]  # on, as it is by default
+    client = load_app(config).test_client()
+    refused = sign(client, "Mallory", "forged")
+    assert_error_page(refused, 400, "The CSRF token is missing.")
+    token = csrf_token(client.get("/").text)
+    response = client.post(
+        "/sign", data={"name": "Ada", "message": "Hi", "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    assert api_entries(client) == [("Ada", "Hi")]
+
+
+# --- Installed with pyproject.toml --------------------------------------------
+
+SERVE_INSTALLED = """
+import json, sys
+from flask.cli import ScriptInfo
+app = ScriptInfo(app_import_path="guestbook").load_app()
+client = app.test_client()
+print(json.dumps({
+    "file": sys.modules["guestbook"].__file__,
+    "index": client.get("/").status_code,
+    "css": client.get("/static/style.css").status_code,
+}))
+"""
+
+
+def test_the_wheel_holds_the_templates_and_static_files_and_serves_installed(
+    tmp_path: Path,
+) -> None:
+    """What `pip install .` gets from pyproject.toml: the package with its data,
+    and its dependencies declared. Built in a copy, so the repository stays clean."""
+    try:
+        import setuptools  # noqa: F401  # the build backend pyproject.toml names
+    except ImportError:
+        unavailable("building the wheel needs setuptools: pip install setuptools")
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT,
+        project,
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "instance", "README.md", "*.egg-info", "build", "dist"
+        ),
+    )
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from setuptools import build_meta; print(build_meta.build_wheel('dist'))",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = project / "dist" / build.stdout.split()[-1]
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read("guestbook-1.0.0.dist-info/METADATA").decode()
+        site = tmp_path / "site-packages"
+        archive.extractall(site)
+    sources = {
+        f"guestbook/{path.relative_to(PACKAGE).as_posix()}"
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert sources <= names
+    assert "Requires-Dist: flask>=3.1" in metadata.splitlines()
+    assert "Requires-Dist: flask-wtf>=1.2" in metadata.splitlines()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FLASK_", "PYTHON"))
+    }
+    served = subprocess.run(
+        [sys.executable, "-c", SERVE_INSTALLED],
+        cwd=elsewhere,
+        env={**env, "PYTHONPATH": str(site), "FLASK_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.returncode == 0, served.stderr
+    result = json.loads(served.stdout)
+    assert Path(result["file"]).is_relative_to(site)
+    assert (result["index"], result["css"]) == (200, 200)

@@ -1,0 +1,339 @@
+"""Request content checksums: the body hashed as Flask reads it, checked against
+the client's Content-Digest header, for every kind of body."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from digest_check import create_app
+from digest_check.checksum import CHUNK_SIZE
+
+SMALL, BIG = 100, 3 * CHUNK_SIZE + 1  # BIG takes several reads of the stream
+
+
+def content_digest(body: bytes) -> str:
+    """What a client sends: sha-256=:<base64 of the body's SHA-256>:."""
+    return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
+
+
+def payload(size: int) -> bytes:
+    return (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+# Each kind of body as the exact bytes a client sends, so it can hash them.
+def raw_body(size: int) -> tuple[bytes, str]:
+    return payload(size), "application/octet-stream"
+
+
+def form_body(size: int) -> tuple[bytes, str]:
+    fields = {"note": "n" * size, "city": "Zürich"}
+    return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+
+
+def multipart_body(size: int) -> tuple[bytes, str]:
+    file = FileStorage(io.BytesIO(payload(size)), "report.bin")
+    boundary, body = encode_multipart({"title": "Report", "file": file})
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def json_body(size: int) -> tuple[bytes, str]:
+    return json.dumps({"note": "n" * size, "n": [1, 2]}).encode(), "application/json"
+
+
+KINDS = {"raw": raw_body, "form": form_body, "multipart": multipart_body}
+KINDS["json"] = json_body
+by_kind = pytest.mark.parametrize("kind", KINDS)
+by_size = pytest.mark.parametrize(
+    "size", [SMALL, BIG], ids=["small", "bigger-than-a-chunk"]
+)
+
+
+def post(
+    client: FlaskClient, path: str, body: bytes, content_type: str, digest: str | None
+) -> Any:
+    headers = {} if digest is None else {"Content-Digest": digest}
+    return client.post(path, data=body, content_type=content_type, headers=headers)
+
+
+# --- The API reads each kind of body, and checks it -------------------------
+
+
+@by_kind
+@by_size
+def test_a_matching_digest_is_accepted_and_echoed(
+    client: FlaskClient, kind: str, size: int
+) -> None:
+    body, content_type = KINDS[kind](size)
+    response = post(client, "/api/echo", body, content_type, content_digest(body))
+    assert response.status_code == 200, response.text
+    report = response.json
+    assert report["kind"] == kind
+    assert report["content_digest"] == content_digest(body)
+    # And the view got the body it was sent, parsed as usual.
+    expected = {
+        "raw": lambda: report["size"] == size,
+        "form": lambda: report["form"] == {"note": ["n" * size], "city": ["Zürich"]},
+        "multipart": lambda: (
+            report["form"] == {"title": ["Report"]}
+            and report["files"]
+            == [{"field": "file", "filename": "report.bin", "size": size}]
+        ),
+        "json": lambda: report["json"] == {"note": "n" * size, "n": [1, 2]},
+    }
+    assert expected[kind](), report
+
+
+@by_kind
+@by_size
+def test_a_body_that_differs_from_its_digest_is_a_400(
+    client: FlaskClient, kind: str, size: int
+) -> None:
+    body, content_type = KINDS[kind](size)
+    # The client hashed one body; one byte near the end changed on the way.
+    sent = body[:-2] + bytes([body[-2] ^ 1]) + body[-1:]
+    response = post(client, "/api/echo", sent, content_type, content_digest(body))
+    assert response.status_code == 400, response.text
+    assert response.json == {
+        "error": "Bad Request",
+        "message": "The body does not match its Content-Digest: "
+        f"the body that arrived has {content_digest(sent)}",
+    }
+
+
+MALFORMED = [
+    pytest.param(None, "Send a Content-Digest header", id="missing"),
+    pytest.param("", "malformed", id="empty"),
+    pytest.param("sha-256", "malformed", id="no-value"),
+    pytest.param("sha-256=abc", "malformed", id="not-a-byte-sequence"),
+    pytest.param("sha-256=:not base64!:", "malformed", id="not-base64"),
+    pytest.param("sha-256=:YWJj:;x, ", "malformed", id="trailing-junk"),
+    # Structured Field keys are lowercase: this is not a sha-256 member.
+    pytest.param("SHA-256=:" + "A" * 43 + "=:", "malformed", id="uppercase-key"),
+    pytest.param("md5=:XrY7u+Ae7tCTyyK7j1rNww==:", "no sha-256", id="md5-only"),
+    pytest.param("sha-256=:YWJj:", "not 32 bytes long", id="too-short"),
+]
+
+
+@by_kind
+@pytest.mark.parametrize(("header", "message"), MALFORMED)
+def test_a_missing_or_malformed_header_is_a_400_that_says_what_to_send(
+    client: FlaskClient, kind: str, header: str | None, message: str
+) -> None:
+    body, content_type = KINDS[kind](SMALL)
+    response = post(client, "/api/echo", body, content_type, header)
+    assert response.status_code == 400, response.text
+    assert message in response.json["message"]
+    assert "sha-256=:<base64 of the SHA-256 of the body>:" in response.json["message"]
+
+
+def test_other_algorithms_may_come_along_with_sha_256(client: FlaskClient) -> None:
+    body, content_type = raw_body(SMALL)
+    sha512 = base64.b64encode(hashlib.sha512(body).digest()).decode()
+    header = f"sha-512=:{sha512}:,  sha-256={content_digest(body)[8:]}"
+    response = post(client, "/api/echo", body, content_type, header)
+    assert response.status_code == 200, response.text
+
+
+@by_kind
+def test_a_body_the_view_never_reads_is_still_checked(
+    client: FlaskClient, kind: str
+) -> None:
+    body, content_type = KINDS[kind](BIG)
+    response = post(client, "/api/discard", body, content_type, content_digest(body))
+    assert response.status_code == 204, response.text
+    # Only the last byte differs: so the whole body was read and hashed.
+    sent = body[:-1] + bytes([body[-1] ^ 1])
+    response = post(client, "/api/discard", sent, content_type, content_digest(body))
+    assert response.status_code == 400, response.text
+    assert content_digest(sent) in response.json["message"]
+
+
+def test_what_the_form_parser_leaves_unread_is_hashed_too(client: FlaskClient) -> None:
+    body, content_type = multipart_body(SMALL)
+    sent = body + b"an epilogue after the closing boundary"  # parsers stop before it
+    response = post(client, "/api/echo", sent, content_type, content_digest(sent))
+    assert response.status_code == 200, response.text
+    response = post(client, "/api/echo", sent, content_type, content_digest(body))
+    assert response.status_code == 400, response.text
+
+
+def test_a_chunked_body_with_no_content_length_is_hashed(client: FlaskClient) -> None:
+    body = payload(BIG)
+    response = client.post(
+        "/api/echo",
+        input_stream=io.BytesIO(body),
+        content_type="application/octet-stream",
+        headers={"Content-Digest": content_digest(body)},
+        # What a server that decodes Transfer-Encoding: chunked passes on.
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 200, response.text
+    assert json.loads(response.data)["size"] == BIG
+
+
+def test_digests_are_compared_in_constant_time(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+
+    def compare_digest(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return a == b
+
+    monkeypatch.setattr(hmac, "compare_digest", compare_digest)
+    body, content_type = raw_body(SMALL)
+    post(client, "/api/echo", body, content_type, content_digest(body))
+    assert (hashlib.sha256(body).digest(),) * 2 in compared
+
+
+# --- Parse errors: the digest explains a damaged body best --------------------
+
+
+def test_invalid_json_with_a_matching_digest_is_reported_as_invalid_json(
+    client: FlaskClient,
+) -> None:
+    for body in (b'{"unclosed": ', b"[" * 100_000):
+        response = post(
+            client, "/api/echo", body, "application/json", content_digest(body)
+        )
+        assert response.status_code == 400, response.text
+        assert response.json["message"] == "The body is not valid JSON."
+
+
+def test_json_damaged_on_the_way_is_reported_as_a_digest_mismatch(
+    client: FlaskClient,
+) -> None:
+    body, content_type = json_body(SMALL)
+    sent = body[:-1]  # the closing brace lost
+    response = post(client, "/api/echo", sent, content_type, content_digest(body))
+    assert response.status_code == 400, response.text
+    assert "does not match its Content-Digest" in response.json["message"]
+
+
+# --- Storing only what checks out ------------------------------------------
+
+
+def stored(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_checked_file_is_stored_under_its_sha256_and_served_back(
+    client: FlaskClient, files_folder: Path
+) -> None:
+    body, content_type = raw_body(BIG)
+    name = hashlib.sha256(body).hexdigest()
+    response = post(client, "/api/files", body, content_type, content_digest(body))
+    assert response.status_code == 201, response.text
+    assert response.json == {
+        "content_digest": content_digest(body),
+        "name": name,
+        "url": f"/api/files/{name}",
+    }
+    assert response.headers["Location"] == f"/api/files/{name}"
+    assert stored(files_folder) == [name]
+
+    with client.get(f"/api/files/{name}") as download:
+        assert download.status_code == 200, download.get_data(as_text=True)
+        assert download.data == body
+        assert download.headers["Repr-Digest"] == content_digest(body)
+    assert name[:12] in client.get("/").text  # listed on the page
+
+
+@pytest.mark.parametrize(
+    "digest", [content_digest(b"something else"), "sha-256=:YWJj:", None]
+)
+def test_a_file_that_fails_its_check_leaves_nothing_behind(
+    client: FlaskClient, files_folder: Path, digest: str | None
+) -> None:
+    body, content_type = raw_body(BIG)
+    response = post(client, "/api/files", body, content_type, digest)
+    assert response.status_code == 400, response.text
+    assert stored(files_folder) == []  # no file, and no temporary file either
+
+
+@pytest.mark.parametrize("maker", [form_body, multipart_body])
+def test_the_store_wants_the_file_itself_as_the_body(
+    client: FlaskClient, files_folder: Path, maker: Callable[[int], tuple[bytes, str]]
+) -> None:
+    body, content_type = maker(SMALL)
+    response = post(client, "/api/files", body, content_type, content_digest(body))
+    assert response.status_code == 415, response.text
+    assert "Send the file itself as the body" in response.json["message"]
+    assert stored(files_folder) == []
+
+
+def test_the_store_is_bounded(client: FlaskClient, files_folder: Path) -> None:
+    files_folder.mkdir()
+    for n in range(100):
+        (files_folder / hashlib.sha256(bytes([n])).hexdigest()).write_bytes(bytes([n]))
+    body, content_type = raw_body(SMALL)
+    response = post(client, "/api/files", body, content_type, content_digest(body))
+    assert response.status_code == 409, response.text
+    assert "The store is full: 100 files at most." in response.json["message"]
+    assert len(stored(files_folder)) == 100
+
+
+@pytest.mark.parametrize("name", ["0" * 64, "../../etc/passwd", "A" * 64, "abc"])
+def test_an_unknown_or_malformed_file_name_is_a_404(
+    client: FlaskClient, name: str
+) -> None:
+    response = client.get(f"/api/files/{name}")
+    assert response.status_code == 404, response.text
+    assert json.loads(response.data)["error"] == "Not Found"
+
+
+# --- CSRF -------------------------------------------------------------------
+
+
+def test_with_csrf_on_the_api_needs_no_token_but_a_forged_form_still_fails(
+    config: dict[str, object],
+) -> None:
+    client = create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
+    body, content_type = raw_body(SMALL)
+    response = post(client, "/api/echo", body, content_type, content_digest(body))
+    assert response.status_code == 200, response.text
+    # What another site's <form> can send: no Content-Digest header, ever.
+    response = client.post("/api/files", data={"file": "x"})
+    assert response.status_code == 400, response.text
+    assert "Send a Content-Digest header" in json.loads(response.data)["message"]
+
+
+class ReadOnlyInput:
+    """A server's input that offers read() and nothing else (gunicorn's does)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = io.BytesIO(body)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._body.read(size)
+
+
+@by_kind
+def test_a_server_input_with_only_read_is_hashed_too(app: Flask, kind: str) -> None:
+    body, content_type = KINDS[kind](3 * CHUNK_SIZE + 7)
+    client = app.test_client()
+    for digest, status in ((content_digest(body), 200), (content_digest(b"x"), 400)):
+        response = client.post(
+            "/api/echo",
+            content_type=content_type,
+            headers={"Content-Digest": digest},
+            environ_overrides={
+                "wsgi.input": ReadOnlyInput(body),
+                "CONTENT_LENGTH": str(len(body)),
+            },
+        )
+        assert response.status_code == status, response.text

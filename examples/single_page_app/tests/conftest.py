@@ -1,0 +1,108 @@
+"""Fixtures in the style of Flask's tutorial (a fresh app per test and its test
+client), and what the browser tests need: the app behind a real server, and
+pytest-playwright's `page` on Debian's Chromium. The app stores nothing, so it
+needs no database or instance folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from threading import Thread
+from typing import Any
+from typing import NoReturn
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+from planet_guide import create_app
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Keeps Chromium from calling home on a closed network; --no-sandbox as root.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; under CI a missing browser is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """create_app() reads FLASK_* variables: the developer's own (such as
+    FLASK_SERVER_NAME, which would change what every route matches) must not
+    change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def config() -> dict[str, object]:
+    """The test config: testing mode and a secret."""
+    return {"TESTING": True, "SECRET_KEY": "test"}
+
+
+@pytest.fixture
+def app(config: dict[str, object]) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """Where `live_server` mounts the app: the root, unless a test parametrizes
+    `prefix` (as the gallery mounts it under one)."""
+    return ""
+
+
+@pytest.fixture
+def live_server(app: Flask, prefix: str) -> Iterator[str]:
+    """The app behind a real threaded WSGI server on a free port, mounted at
+    `prefix`, as `flask run` serves it. Yields its base URL, prefix included."""
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    """pytest-playwright's `browser` and `page` on Debian's Chromium (never a
+    downloaded browser build), with the switches that keep it quiet offline."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if executable := shutil.which(name):
+            break
+    else:
+        unavailable("no Chromium found: install it (`apt-get install chromium`)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+    }

@@ -1,0 +1,689 @@
+"""SQLAlchemy in Flask: one suite, run over the four ways and two databases.
+
+Every test that takes `app` runs eight times: SQLite and PostgreSQL, each
+with DB_STYLE flask_sqlalchemy, declarative, imperative and core (the
+fixtures are in conftest.py). Each test gets an empty database of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import Table
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
+from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.routing import Rule
+from werkzeug.test import Client
+from werkzeug.test import TestResponse
+
+from journal import create_app
+from journal import STYLES
+from journal import tables
+from journal.core import CoreStore
+from journal.store import current_store
+from journal.store import DuplicateTitle
+from journal.store import utcnow
+
+
+def stored(app: Flask) -> list[tuple[int, str, str]]:
+    """The rows in the database, read past the app with an engine of our own."""
+    engine = create_engine(app.config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, title, body FROM entry ORDER BY id")
+            )
+            return [(row.id, row.title, row.body) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def add_entry(app: Flask, title: str, body: str = "") -> int:
+    with app.app_context():
+        return current_store().add(title, body).id
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, its message, and
+    a link back to the journal."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Journal"
+    assert message in response.text
+    link = soup.find("a", string="Back to the journal")
+    assert link is not None, response.text
+    assert link.get("href") == "/"
+
+
+@contextmanager
+def another_worker_creating_tables(database_url: str) -> Iterator[list[str]]:
+    """Stage the race of workers starting together on a new database.
+
+    Between SQLAlchemy's "is the table there?" and its CREATE TABLE, another
+    connection creates the table first, once, as a second worker would.
+    Yields the names of the tables so created.
+    """
+    raced: list[str] = []
+
+    def creates_it_first(target: Table, connection: Connection, **kw: object) -> None:
+        if not raced:
+            other = create_engine(database_url)
+            try:
+                with other.begin() as worker:
+                    worker.execute(CreateTable(target))
+            finally:
+                other.dispose()
+            raced.append(target.name)
+
+    event.listen(Table, "before_create", creates_it_first)
+    try:
+        yield raced
+    finally:
+        event.remove(Table, "before_create", creates_it_first)
+
+
+# --- Creating and showing entries ----------------------------------------------
+
+
+def test_workers_starting_together_on_a_new_database_all_start(
+    make_app: Callable[..., Flask], database_url: str, style: str
+) -> None:
+    """Another worker creates the table between create_all()'s look and its CREATE."""
+    with another_worker_creating_tables(database_url) as raced:
+        app = make_app(style)
+
+    assert raced == ["entry"]
+    add_entry(app, "Started", "by a worker that lost the race")
+    assert [row[1:] for row in stored(app)] == [
+        ("Started", "by a worker that lost the race")
+    ]
+
+
+def test_the_tables_are_created_on_start_and_the_journal_is_empty(
+    app: Flask, client: FlaskClient, style: str
+) -> None:
+    assert stored(app) == []
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    assert "No entries yet" in response.text
+    assert f"Stored the <code>{style}</code> way" in response.text
+
+
+def test_create_stores_the_entry_and_redirects_to_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/new", data={"title": "  First day  ", "body": "Rain."})
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/1"
+    assert stored(app) == [(1, "First day", "Rain.")]  # title stripped
+    page = client.get("/1").text
+    assert "Created “First day”." in page  # the flashed confirmation
+    assert "Rain." in page
+
+
+def test_the_created_time_is_stored_and_shown_in_utc(
+    app: Flask, client: FlaskClient
+) -> None:
+    before = utcnow()
+    entry_id = add_entry(app, "Timed")
+    after = utcnow()
+    with app.app_context():
+        created = current_store().get_or_404(entry_id).created
+    assert before <= created <= after
+    response = client.get(f"/{entry_id}")
+    assert f"{created:%Y-%m-%d %H:%M} UTC" in response.text
+
+
+def test_index_lists_entries_newest_first(app: Flask, client: FlaskClient) -> None:
+    add_entry(app, "Older")
+    add_entry(app, "Newer")
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    assert response.text.index("Newer") < response.text.index("Older")
+    assert 'href="/2"' in response.text
+
+
+def test_show_escapes_the_entry(app: Flask, client: FlaskClient) -> None:
+    entry_id = add_entry(app, "<script>alert(1)</script>", "<b>bold</b>")
+    response = client.get(f"/{entry_id}")
+    assert response.status_code == 200, response.text
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in response.text
+
+
+def test_create_counts_a_browsers_crlf_line_break_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/new", data={"title": "t", "body": "a\r\n" * 5000})
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "t", "a\n" * 5000)]
+
+
+def test_title_and_body_at_their_limits_are_accepted(
+    app: Flask, client: FlaskClient
+) -> None:
+    # 200 characters, 400 bytes: PostgreSQL's VARCHAR(200) counts characters.
+    response = client.post("/new", data={"title": "é" * 200, "body": "x" * 10_000})
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "é" * 200, "x" * 10_000)]
+
+
+# --- The unique title: the database decides, nothing half-stored ----------------
+
+
+def test_a_taken_title_is_a_409_with_the_form_and_stores_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    add_entry(app, "Monday", "first")
+    response = client.post("/new", data={"title": " Monday ", "body": "second"})
+    assert response.status_code == 409, response.text
+    assert "There is already an entry titled “Monday”. Choose another title." in (
+        response.text
+    )
+    soup = BeautifulSoup(response.text, "html.parser")
+    form = soup.find("form", attrs={"method": "post", "action": "/new"})
+    assert form is not None, response.text
+    body = form.find("textarea", attrs={"name": "body"})
+    assert body is not None and body.get_text() == "second"  # nothing typed is lost
+    assert stored(app) == [(1, "Monday", "first")]
+    # The failed transaction was rolled back: the next one goes through.
+    again = client.post("/new", data={"title": "Tuesday", "body": ""})
+    assert again.status_code == 303, again.text
+    assert [title for _, title, _ in stored(app)] == ["Monday", "Tuesday"]
+
+
+def test_the_store_rolls_back_a_refused_title_and_keeps_working(app: Flask) -> None:
+    """In one app context (one session): the refused insert leaves no trace and
+    no failed transaction behind, so the same session stores the next entry."""
+    with app.app_context():
+        store = current_store()
+        store.add("Same", "kept")
+        with pytest.raises(DuplicateTitle):
+            store.add("Same", "refused")
+        store.add("Other", "")
+        titles = [entry.title for entry in store.page(1, 10).items]
+    assert titles == ["Other", "Same"]
+    # Ids may differ: a PostgreSQL sequence never gives back a number it handed out.
+    assert [row[1:] for row in stored(app)] == [("Same", "kept"), ("Other", "")]
+
+
+def test_titles_differing_only_in_case_are_different_entries(
+    app: Flask, client: FlaskClient
+) -> None:
+    for title in ("Notes", "notes"):
+        response = client.post("/new", data={"title": title, "body": ""})
+        assert response.status_code == 303, response.text
+    assert [title for _, title, _ in stored(app)] == ["Notes", "notes"]
+
+
+# --- Bad input -------------------------------------------------------------------
+
+BAD_FORMS = [
+    pytest.param({"body": "no title"}, "Give the entry a title.", id="title-missing"),
+    pytest.param(
+        {"title": " \t\n ", "body": ""}, "Give the entry a title.", id="blank"
+    ),
+    pytest.param(
+        {"title": "x" * 201, "body": ""},
+        "Keep the title to 200 characters (this one has 201).",
+        id="title-too-long",
+    ),
+    pytest.param({"title": "t"}, "The form sent no body field.", id="body-missing"),
+    pytest.param(
+        {"title": "t", "body": "x" * 10_001},
+        "Keep the body to 10,000 characters (this one has 10,001).",
+        id="body-too-long",
+    ),
+    # PostgreSQL refuses NUL in text: without the check, a driver error (500).
+    pytest.param(
+        {"title": "a\x00b", "body": ""},
+        "The title must not contain NUL characters.",
+        id="title-nul",
+    ),
+    pytest.param(
+        {"title": "t", "body": "a\x00b"},
+        "The body must not contain NUL characters.",
+        id="body-nul",
+    ),
+]
+
+
+@pytest.mark.parametrize(("form", "message"), BAD_FORMS)
+def test_create_rejects_bad_input_with_400_and_stores_nothing(
+    app: Flask, client: FlaskClient, form: dict[str, str], message: str
+) -> None:
+    response = client.post("/new", data=form)
+    assert response.status_code == 400, response.text
+    assert message in response.text
+    assert '<form method="post" action="/new"' in response.text  # to correct
+    assert stored(app) == []
+
+
+NO_SUCH_ENTRY = "There is no entry 999. It may have been deleted."
+NO_ROUTE = "The requested URL was not found on the server."
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("GET", "/999", NO_SUCH_ENTRY),
+        ("POST", "/999/delete", NO_SUCH_ENTRY),
+        # Past PostgreSQL's 32-bit INTEGER and SQLite's 64-bit one: no entry,
+        # and no driver error on the way.
+        ("GET", f"/{2**31}", f"There is no entry {2**31}."),
+        ("POST", f"/{2**31}/delete", f"There is no entry {2**31}."),
+        ("GET", f"/{2**64}", f"There is no entry {2**64}."),
+        ("POST", f"/{2**64}/delete", f"There is no entry {2**64}."),
+        ("GET", "/abc", NO_ROUTE),  # not an int: no route matches
+        ("GET", "/-1", NO_ROUTE),
+    ],
+)
+def test_unknown_entry_is_the_apps_404_page(
+    client: FlaskClient, method: str, path: str, message: str
+) -> None:
+    assert_error_page(client.open(path, method=method), 404, message)
+
+
+def test_the_largest_id_is_looked_up_not_refused(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.get(f"/{2**31 - 1}")
+    assert_error_page(
+        response, 404, f"There is no entry {2**31 - 1}. It may have been deleted."
+    )
+
+
+# --- Deleting --------------------------------------------------------------------
+
+
+def test_delete_removes_the_row_and_returns_to_the_list(
+    app: Flask, client: FlaskClient
+) -> None:
+    keep = add_entry(app, "Keep")
+    drop = add_entry(app, "Drop")
+    response = client.post(f"/{drop}/delete")
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/"
+    assert stored(app) == [(keep, "Keep", "")]
+    assert "Deleted “Drop”." in client.get("/").text
+    again = client.post(f"/{drop}/delete")  # a second tab, a double click
+    assert_error_page(
+        again, 404, f"There is no entry {drop}. It may have been deleted."
+    )
+
+
+def test_delete_is_post_only(app: Flask, client: FlaskClient) -> None:
+    entry_id = add_entry(app, "Safe")
+    response = client.get(f"/{entry_id}/delete")
+    assert_error_page(response, 405, "The method is not allowed for the requested URL.")
+    assert len(stored(app)) == 1
+
+
+def test_a_deleted_title_can_be_used_again(app: Flask, client: FlaskClient) -> None:
+    entry_id = add_entry(app, "Again")
+    client.post(f"/{entry_id}/delete")
+    response = client.post("/new", data={"title": "Again", "body": ""})
+    assert response.status_code == 303, response.text
+
+
+# --- Pages of entries ---------------------------------------------------------------
+
+
+def test_the_list_is_paged_twenty_at_a_time(app: Flask, client: FlaskClient) -> None:
+    for number in range(1, 26):
+        add_entry(app, f"Entry {number:02}")
+    first = client.get("/")
+    assert first.status_code == 200, first.text
+    soup = BeautifulSoup(first.text, "html.parser")
+    titles = [a.get_text() for a in soup.select("main li a")]
+    assert titles == [f"Entry {n:02}" for n in range(25, 5, -1)]
+    assert "Page 1 of 2" in first.text
+    assert soup.find("a", rel="next")["href"] == "/?page=2"  # type: ignore[index]
+    assert soup.find("a", rel="prev") is None
+    second = client.get("/?page=2")
+    assert second.status_code == 200, second.text
+    soup = BeautifulSoup(second.text, "html.parser")
+    titles = [a.get_text() for a in soup.select("main li a")]
+    assert titles == [f"Entry {n:02}" for n in range(5, 0, -1)]
+    assert soup.find("a", rel="prev")["href"] == "/?page=1"  # type: ignore[index]
+    assert soup.find("a", rel="next") is None
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "message"),
+    [
+        ("abc", 400, "The page number must be a whole number from 1 up."),
+        ("0", 400, "The page number must be a whole number from 1 up."),
+        ("-1", 400, "The page number must be a whole number from 1 up."),
+        ("", 400, "The page number must be a whole number from 1 up."),
+        ("1.5", 400, "The page number must be a whole number from 1 up."),
+        ("\u0663", 400, "The page number must be a whole number from 1 up."),
+        ("2", 404, "There is no page 2."),
+        ("0002", 404, "There is no page 2."),
+        # Beyond any page 32-bit ids can fill: refused before any query, so
+        # no offset overflows the driver.
+        ("9" * 30, 404, f"There is no page {'9' * 30}."),
+        ("9" * 5000, 404, "There is no page 9999"),  # past int()'s digit limit
+    ],
+)
+def test_a_page_number_that_names_no_page_is_refused(
+    app: Flask, client: FlaskClient, number: str, status: int, message: str
+) -> None:
+    add_entry(app, "Only one")
+    response = client.get("/", query_string={"page": number})
+    assert_error_page(response, status, message)
+
+
+# --- Sessions and connections ------------------------------------------------------
+
+
+def test_every_request_gives_its_connection_back(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A connection kept after a request holds its transaction open; on
+    PostgreSQL that lock makes a later DROP TABLE wait forever."""
+    entry_id = add_entry(app, "Taken")
+    requests = [
+        client.post("/new", data={"title": "Taken", "body": ""}),  # 409
+        client.post(f"/{entry_id}/delete"),
+        client.get("/999"),  # 404
+        client.get("/"),  # a read last: its transaction is still open unless closed
+    ]
+    assert [r.status_code for r in requests] == [409, 303, 404, 200]
+    with app.app_context():
+        assert current_store().engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("style", ["declarative", "imperative"])
+def test_the_scoped_session_is_removed_when_the_app_context_ends(app: Flask) -> None:
+    with app.app_context():
+        store = current_store()
+        session = store.session  # type: ignore[attr-defined]
+        store.page(1, 10)
+        assert session.registry.has()  # this thread's session is in use
+    assert not session.registry.has()  # teardown_appcontext removed it
+
+
+def test_entries_written_one_way_are_read_by_every_other(
+    make_app: Callable[..., Flask],
+) -> None:
+    """The four ways describe the same table: one database serves them all."""
+    apps = {style: make_app(style) for style in STYLES}
+    for style, app in apps.items():
+        add_entry(app, f"by {style}", style)
+    for style, app in apps.items():
+        page = app.test_client().get("/").text
+        assert all(f"by {writer}" in page for writer in STYLES), style
+
+
+def test_the_core_way_reflects_the_table_the_database_has(
+    make_app: Callable[..., Flask], database_url: str
+) -> None:
+    """A column that no code declares (added by someone else's migration) is
+    seen by the reflected table, and every way keeps working beside it."""
+    engine = create_engine(database_url)
+    try:
+        tables.metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text("ALTER TABLE entry ADD COLUMN mood VARCHAR(20) DEFAULT 'calm'")
+            )
+        core = make_app("core")
+        with core.app_context():
+            store = current_store()
+            assert isinstance(store, CoreStore)
+            assert store.entry is not tables.entry_table
+            assert [c.name for c in store.entry.c] == [
+                "id", "title", "body", "created", "mood",
+            ]  # fmt: skip
+            row = store.add("Reflected", "")
+        assert row.mood == "calm"  # type: ignore[attr-defined]  # filled in by the database
+        unique = inspect(engine).get_unique_constraints("entry")
+        assert [u["column_names"] for u in unique] == [["title"]]
+    finally:
+        engine.dispose()
+    for style in STYLES:
+        response = make_app(style).test_client().get("/")
+        assert "Reflected" in response.text, style
+
+
+# --- Malformed requests, drawn by Hypothesis --------------------------------------
+# What the Flask Cookbook's catalogue sends every example, here sent to each
+# way on each database: any route, odd values, bodies of any type, bad hosts.
+
+PREFIX = "/mounted/here"
+NAMELESS_PART = (
+    b"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n"
+    b'--B\r\nContent-Disposition: form-data; name=""\r\n\r\nv\r\n--B--\r\n'
+)
+# Host headers no URL can be built for: empty or over-long labels.
+BAD_HOSTS = ["a..b", "x" * 64 + ".example", ".", "x" * 300]
+ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+ODD_VALUES = st.sampled_from(
+    ["", "0", "-1", "1.5", "99999999999999999999", "..", "%00", "x" * 5000,
+     "<script>", "' OR 1=1 --", "\u00e9\u2603", "null", "[]", "{}"]
+)  # fmt: skip
+TEXT = st.one_of(ODD_VALUES, st.text(max_size=40))
+CONTENT_TYPES = st.sampled_from(
+    ["application/json", "application/x-www-form-urlencoded", "multipart/form-data",
+     "text/plain", "application/xml", "application/octet-stream", ""]
+)  # fmt: skip
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+def is_plain_get(rule: Rule) -> bool:
+    return "GET" in (rule.methods or ()) and not rule.arguments
+
+
+def input_names(app: Flask) -> list[str]:
+    """The input names the app's own pages use: the likeliest to reach code."""
+    client = app.test_client()
+    names = {"id", "name", "page", "q"}
+    for rule in app.url_map.iter_rules():
+        if is_plain_get(rule) and rule.endpoint != "static":
+            response = client.get(rule.rule, buffered=True)
+            if response.mimetype != "text/html":
+                continue
+            soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+            for tag in soup.find_all(["input", "textarea", "select"]):
+                name = tag.get("name")
+                if isinstance(name, str):
+                    names.add(name)
+    return sorted(names)
+
+
+def send(
+    client: Client, method: str, path: str, draw: Any, fields: list[str]
+) -> TestResponse:
+    query = draw(
+        st.dictionaries(
+            st.sampled_from(fields) | st.text(max_size=10), TEXT, max_size=3
+        )
+    )
+    kind = draw(st.sampled_from(["none", "form", "json", "raw", "nameless"]))
+    kwargs: dict[str, Any] = {"query_string": query}
+    if kind == "form":
+        kwargs["data"] = draw(
+            st.dictionaries(st.sampled_from(fields), TEXT, max_size=5)
+        )
+    elif kind == "json":
+        kwargs["json"] = draw(
+            JSON | st.dictionaries(st.sampled_from(fields), JSON, max_size=5)
+        )
+    elif kind == "raw":
+        kwargs["data"] = draw(st.binary(max_size=200))
+        kwargs["content_type"] = draw(CONTENT_TYPES)
+    elif kind == "nameless":
+        kwargs["data"] = NAMELESS_PART
+        kwargs["content_type"] = "multipart/form-data; boundary=B"
+    if draw(st.booleans()):
+        kwargs["headers"] = {"Host": draw(st.sampled_from(BAD_HOSTS))}
+    return client.open(path, method=method, buffered=True, **kwargs)
+
+
+def send_malformed(
+    app: Flask, fields: list[str], draw: Any
+) -> tuple[str, str, TestResponse]:
+    """One drawn request to one of the app's routes, mounted under PREFIX
+    (as the cookbook's gallery mounts every example)."""
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+    rule = draw(st.sampled_from(rules))
+    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}) or ["GET"]
+    method = draw(st.sampled_from([*methods, "PUT", "DELETE"]))
+    path = ARGUMENT.sub(lambda _: quote(draw(TEXT), safe=""), rule.rule)
+    mounted = Client(DispatcherMiddleware(NotFound(), {PREFIX: app}))
+    return method, path, send(mounted, method, PREFIX + path, draw, fields)
+
+
+@pytest.fixture
+def input_fields(app: Flask) -> list[str]:
+    return input_names(app)
+
+
+# The app is built once per test and reused across draws, on purpose.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_style_survives_malformed_requests(
+    app: Flask, input_fields: list[str], data: st.DataObject
+) -> None:
+    """The catalogue fuzzes the default style on SQLite; this, each on each database."""
+    method, path, response = send_malformed(app, input_fields, data.draw)
+    assert response.status_code < 500, (method, path, response.get_data()[:500])
+
+
+# --- Configuration: DATABASE_URL and DB_STYLE --------------------------------------
+
+
+@pytest.fixture
+def built(
+    config: dict[str, object], instance_folder: Path
+) -> Iterator[Callable[..., Flask]]:
+    """create_app() with the test config and the given settings, on the default
+    database unless they name one; engines disposed after the test."""
+    apps: list[Flask] = []
+
+    def build(settings: dict[str, Any] | None = None) -> Flask:
+        apps.append(create_app({**config, **(settings or {})}))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            current_store().engine.dispose()
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_the_default_database_is_sqlite_in_the_instance_folder(
+    built: Callable[..., Flask], instance_folder: Path, style: str
+) -> None:
+    app = built({"DB_STYLE": style})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance_folder}/journal.sqlite"
+    assert (instance_folder / "journal.sqlite").is_file()  # tables made on start
+    add_entry(app, "Here")
+    assert stored(app) == [(1, "Here", "")]
+
+
+def test_flask_database_url_and_flask_db_style_come_from_the_environment(
+    built: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    monkeypatch.setenv("FLASK_DATABASE_URL", url)
+    monkeypatch.setenv("FLASK_DB_STYLE", "core")
+    app = built()
+    assert app.config["DATABASE_URL"] == url
+    with app.app_context():
+        assert isinstance(current_store(), CoreStore)
+    add_entry(app, "Moved")
+    assert (tmp_path / "elsewhere.sqlite").is_file()
+    assert stored(app) == [(1, "Moved", "")]
+
+
+def test_the_default_style_is_flask_sqlalchemy(built: Callable[..., Flask]) -> None:
+    response = built().test_client().get("/")
+    assert "Stored the <code>flask_sqlalchemy</code> way" in response.text
+
+
+@pytest.mark.parametrize("style", ["orm", "", "Core", ["core"]])
+def test_an_unknown_style_is_refused_at_start(
+    config: dict[str, object], style: object
+) -> None:
+    with pytest.raises(RuntimeError, match="Set DB_STYLE to one of flask_sqlalchemy"):
+        create_app({**config, "DB_STYLE": style})
+
+
+# --- Forms under a prefix and with CSRF ----------------------------------------------
+
+
+def test_links_and_redirects_work_under_a_mount_prefix(
+    app: Flask, client: FlaskClient
+) -> None:
+    base = "http://localhost/journal-app/"
+    response = client.post("/new", data={"title": "Mounted", "body": ""}, base_url=base)
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/journal-app/1"
+    page = client.get("/1", base_url=base).text
+    assert 'href="/journal-app/static/style.css"' in page
+    assert 'action="/journal-app/1/delete"' in page
+
+
+def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
+    make_app: Callable[..., Flask], style: str
+) -> None:
+    app = make_app(style, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    refused = client.post("/new", data={"title": "Forged", "body": ""})
+    assert_error_page(refused, 400, "The CSRF token is missing.")
+    assert stored(app) == []
+    token = csrf_token(client.get("/new").text)
+    response = client.post(
+        "/new", data={"title": "Genuine", "body": "", "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    delete_token = csrf_token(client.get("/1").text)
+    response = client.post("/1/delete", data={"csrf_token": delete_token})
+    assert response.status_code == 303, response.text
+    assert stored(app) == []

@@ -1,0 +1,276 @@
+"""Streaming contents: bodies sent chunk by chunk, and what must happen before."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import default_exceptions
+from werkzeug.test import TestResponse
+
+from streamer import sources
+from streamer import views
+
+GONE = "the client went away mid-stream"
+
+
+@pytest.fixture
+def made_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the report rows made so far, in order."""
+    made: list[int] = []
+    rows = sources.rows
+
+    def recording(count: int) -> Iterator[tuple[int, str, str]]:
+        for row in rows(count):
+            made.append(row[0])
+            yield row
+
+    monkeypatch.setattr(sources, "rows", recording)
+    return made
+
+
+@pytest.fixture
+def made_events(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The numbers of the timeline events made so far, in order."""
+    made: list[int] = []
+    events = sources.events
+
+    def recording(count: int, delay: float) -> Iterator[sources.Event]:
+        for event in events(count, delay):
+            made.append(event.number)
+            yield event
+
+    monkeypatch.setattr(sources, "events", recording)
+    return made
+
+
+def chunks(response: TestResponse) -> Iterator[str]:
+    """The body as the server would send it: one chunk at a time."""
+    for chunk in response.response:
+        assert isinstance(chunk, bytes)
+        yield chunk.decode()
+
+
+def assert_error_page(response: TestResponse, message: str) -> None:
+    """The app's own 400 page (not Werkzeug's): its layout, message, way back."""
+    assert response.status_code == 400, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[400]().name  # "Bad Request", as Werkzeug says it
+    assert soup.title.get_text() == f"400 {name} · Streaming"
+    assert message in response.text
+    back = soup.find("a", string="Back to the start")
+    assert isinstance(back, Tag), response.text
+    assert back.get("href") == "/"
+
+
+# --- Every stream ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/report.csv", "/timeline", "/greeting?name=Ann"])
+def test_streams_have_no_length_and_ask_proxies_not_to_buffer(
+    client: FlaskClient, path: str
+) -> None:
+    with client.get(path, buffered=False) as response:
+        assert response.status_code == 200, response.text
+        assert response.is_streamed
+        # No Content-Length: the size is unknown when the headers leave.
+        assert "Content-Length" not in response.headers
+        assert response.headers["X-Accel-Buffering"] == "no"
+
+
+ROWS = "“rows” must be a whole number from 1 to 1,000,000."
+EVENTS = "“events” must be a whole number from 1 to 50."
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/report.csv?rows=0", ROWS),
+        ("/report.csv?rows=1000001", ROWS),
+        ("/report.csv?rows=-1", ROWS),
+        ("/report.csv?rows=1.5", ROWS),
+        ("/report.csv?rows=", ROWS),
+        ("/report.csv?rows=ten", ROWS),
+        ("/report.csv?rows=%D9%A1", ROWS),  # an Arabic-Indic digit one
+        (f"/report.csv?rows={'9' * 5000}", ROWS),  # too long for int()
+        ("/timeline?events=0", EVENTS),
+        ("/timeline?events=51", EVENTS),
+        (f"/greeting?name={'x' * 101}", "Keep the name to 100 characters."),
+    ],
+)
+def test_bad_arguments_are_a_400_page_before_any_streaming(
+    client: FlaskClient, path: str, message: str
+) -> None:
+    assert_error_page(client.get(path), message)
+
+
+# --- A large CSV from a plain generator -----------------------------------------
+
+
+def test_report_is_a_csv_attachment_with_every_row(client: FlaskClient) -> None:
+    response = client.get("/report.csv?rows=2500")
+    assert response.status_code == 200, response.text
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == "attachment; filename=report.csv"
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["id", "item", "price"]
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, 2501))
+    # Commas and quotes inside a value come back as one field.
+    assert ["3", "Widget, large", "1.11"] in rows
+    assert ["4", 'Cable "Cat 6"', "1.48"] in rows
+
+
+def test_report_without_rows_has_ten_thousand(client: FlaskClient) -> None:
+    response = client.get("/report.csv")
+    assert response.status_code == 200, response.text
+    assert response.text.count("\r\n") == 1 + 10_000
+
+
+def test_report_is_sent_a_thousand_whole_rows_at_a_time(client: FlaskClient) -> None:
+    with client.get("/report.csv?rows=2500", buffered=False) as response:
+        sizes = [chunk.count("\r\n") for chunk in chunks(response)]
+        assert sizes == [1 + 1000, 1000, 500]  # the first has the header line
+
+
+def test_the_first_chunk_leaves_before_the_rest_is_made(
+    client: FlaskClient, made_rows: list[int]
+) -> None:
+    with client.get("/report.csv?rows=50000", buffered=False) as response:
+        first = next(chunks(response))
+        assert first.startswith("id,item,price\r\n1,")
+        # Only the rows in that chunk exist yet, not the other 49,000.
+        assert made_rows == list(range(1, views.ROWS_PER_CHUNK + 1))
+        assert first.count("\r\n") == 1 + views.ROWS_PER_CHUNK
+    # The client went away: the generator stopped and made nothing more.
+    assert len(made_rows) == views.ROWS_PER_CHUNK
+
+
+# --- A template rendered as a stream --------------------------------------------
+
+
+def test_timeline_sends_each_event_as_soon_as_it_is_made(
+    client: FlaskClient, made_events: list[int]
+) -> None:
+    received = ""
+    with client.get("/timeline?events=5", buffered=False) as response:
+        for chunk in chunks(response):
+            if not received:
+                # The page starts before the first event exists.
+                assert chunk.startswith("<!doctype html>")
+                assert made_events == []
+            received += chunk
+            # Never an event made and held back, never one sent before it exists.
+            assert len(made_events) == received.count("<li>")
+    assert made_events == [1, 2, 3, 4, 5]
+    assert "Event 5 of 5" in received
+    assert "All 5 events are in." in received
+
+
+def test_timeline_builds_its_links_while_streaming_under_a_prefix(
+    client: FlaskClient,
+) -> None:
+    """url_for in a streamed template needs the request: stream_template keeps it."""
+    response = client.get("/timeline", base_url="http://localhost/mounted/")
+    assert response.status_code == 200, response.text
+    assert 'href="/mounted/static/style.css"' in response.text
+    assert 'href="/mounted/report.csv"' in response.text
+    assert response.text.count("<li>") == 10  # the default number of events
+
+
+def test_a_flash_in_a_streamed_page_is_taken_before_the_body_starts(
+    client: FlaskClient,
+) -> None:
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Saved.")]
+    with client.get("/timeline?events=1", buffered=False) as response:
+        # The session lost its flash in the view: the cookie says so up front.
+        assert "session=" in response.headers["Set-Cookie"]
+        assert "Cookie" in response.headers["Vary"]
+        assert '<p class="flash" role="status">Saved.</p>' in "".join(chunks(response))
+    assert "Saved." not in client.get("/").text  # shown once, not again
+
+
+# --- Request data in a generator: stream_with_context ---------------------------
+
+
+def test_greeting_reads_the_name_inside_the_generator_and_escapes_it(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/greeting", query_string={"name": "<script>x()</script>"})
+    assert response.status_code == 200, response.text
+    assert "<h1>Hello &lt;script&gt;x()&lt;/script&gt;!</h1>" in response.text
+    assert "<script>" not in response.text
+
+
+def test_greeting_without_a_name_greets_a_stranger(client: FlaskClient) -> None:
+    response = client.get("/greeting")
+    assert response.status_code == 200, response.text
+    assert "<h1>Hello stranger!</h1>" in response.text
+
+
+def test_greeting_sets_the_session_before_the_body_and_reads_it_inside(
+    client: FlaskClient,
+) -> None:
+    for number in (1, 2):
+        with client.get("/greeting?name=Ann", buffered=False) as response:
+            # Set by the view, so it leaves with the headers.
+            assert "session=" in response.headers["Set-Cookie"]
+            assert "Cookie" in response.headers["Vary"]
+            body = "".join(chunks(response))
+        assert f"Greeting number {number} in this session." in body
+
+
+# --- A client that goes away ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/greeting?name=Ann", "/timeline?events=5"])
+def test_a_client_gone_mid_stream_still_gets_the_teardown(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    ended: list[BaseException | None] = []
+    app.teardown_appcontext(ended.append)  # where a database connection closes
+
+    response = client.get(path, buffered=False)
+    next(chunks(response))
+    assert GONE not in caplog.text  # still streaming
+    response.close()  # what a server does when the client disconnects
+
+    assert f"{path.split('?')[0]}: {GONE}" in caplog.text
+    assert isinstance(ended[-1], GeneratorExit)
+
+
+@pytest.mark.parametrize("path", ["/greeting?name=Ann", "/timeline?events=5"])
+def test_a_stream_read_to_the_end_is_not_reported_as_gone(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    ended: list[BaseException | None] = []
+    app.teardown_appcontext(ended.append)
+    with client.get(path, buffered=False) as response:
+        assert "</html>" in "".join(chunks(response))
+    assert GONE not in caplog.text
+    assert ended[-1] is None
+
+
+# --- The start page -----------------------------------------------------------
+
+
+def test_start_page_links_to_each_stream(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    links = {a["href"] for a in soup.select("main a")}
+    assert {"/report.csv?rows=10000", "/report.csv?rows=1000000", "/timeline"} <= links
+    form = soup.find("form")
+    assert isinstance(form, Tag)
+    assert form.get("method") == "get"
+    assert form.get("action") == "/greeting"

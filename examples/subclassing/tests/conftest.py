@@ -1,0 +1,54 @@
+"""Fixtures in the style of Flask's tutorial: a fresh app per test on a
+temporary database, its test client, and a client that shows the wire."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import Client
+
+from ledger import create_app
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
+    developer's own, such as FLASK_SERVER_NAME, must not change what the tests
+    see."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> dict[str, object]:
+    """The test config: testing mode, a secret, CSRF off (one test turns it on),
+    and a database of the test's own."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "DATABASE": str(tmp_path / "ledger.sqlite"),
+    }
+
+
+@pytest.fixture
+def app(config: dict[str, object]) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def wire(app: Flask) -> Client:
+    """A client that shows the headers as sent. (Flask's test client wraps its
+    responses in the app's response_class, which would add the security headers
+    on the test's side and hide a response that lacks them.)"""
+    return Client(app)

@@ -1,0 +1,418 @@
+"""Form validation with WTForms: the registration form, its errors, CSRF."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from wsgiref.types import WSGIApplication
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4 import Tag
+from flask import Flask
+from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.security import check_password_hash
+from werkzeug.test import TestResponse
+
+from signup import create_app
+from signup import users
+
+# The app, its client and its config (CSRF off for the validation tests; the
+# CSRF tests below turn it on) come from conftest.py.
+VALID = {
+    "username": "bob",
+    "email": "bob@example.com",
+    "password": "correct horse",
+    "confirm": "correct horse",
+    "accept_tos": "y",
+}
+FIELDS = ["username", "email", "password", "confirm", "accept_tos"]
+
+
+def form(**changes: str | None) -> dict[str, str]:
+    """The valid form with some fields changed; None leaves a field out."""
+    data: dict[str, str | None] = {**VALID, **changes}
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def stored_users(app: Flask) -> list[tuple[str, str]]:
+    with app.app_context():
+        rows = users.get_db().execute("SELECT username, email FROM user ORDER BY id")
+        return [tuple(row) for row in rows]
+
+
+def add_user(app: Flask, username: str) -> None:
+    with app.app_context():
+        users.add_user(username, f"{username}@example.com", "password1")
+
+
+def field_errors(html: str) -> dict[str, list[str]]:
+    """Each field's error messages, as shown next to it by render_field."""
+    soup = BeautifulSoup(html, "html.parser")
+    errors = {}
+    for name in FIELDS:
+        field = soup.find(attrs={"name": name})
+        assert isinstance(field, Tag), f"no {name} field in the page"
+        wrapper = field.find_parent("div")
+        assert isinstance(wrapper, Tag)
+        messages = [li.get_text() for li in wrapper.select("ul.error li")]
+        if messages:
+            # Screen readers announce the messages with the field.
+            assert field.get("aria-invalid") == "true"
+            assert field.get("aria-describedby") == f"{name}-errors"
+            errors[name] = messages
+    return errors
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page, as a browser would send it."""
+    field = BeautifulSoup(html, "html.parser").find(
+        "input", attrs={"name": "csrf_token"}
+    )
+    assert isinstance(field, Tag), "the page has no csrf_token field"
+    token = field.get("value")
+    assert isinstance(token, str) and token, "the csrf_token field is empty"
+    return token
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's own error page (not Werkzeug's): its layout, message, way back."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    name = default_exceptions[status]().name  # "Bad Request", as Werkzeug says it
+    assert soup.title.get_text() == f"{status} {name} · Sign-up"
+    assert message in response.text
+    back = soup.find("a", string="Back to the members")
+    assert isinstance(back, Tag), response.text
+    assert back.get("href") == "/"
+
+
+# --- The form page ------------------------------------------------------------
+
+
+def test_register_page_labels_every_field_and_sets_browser_checks(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/register")
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    inputs = {tag["name"]: tag for tag in soup.select("form input")}
+    assert sorted(inputs) == sorted(FIELDS)  # no csrf_token: CSRF is off here
+    for name in ["username", "email", "password", "confirm"]:
+        label = soup.find("label", attrs={"for": name})
+        assert isinstance(label, Tag), f"{name} has no label"
+    checkbox = inputs["accept_tos"]
+    assert checkbox.find_parent("label") is not None  # the label wraps it
+    # The validators' limits become attributes the browser checks first.
+    assert inputs["username"].get("minlength") == "3"
+    assert inputs["username"].get("maxlength") == "25"
+    assert inputs["email"].get("type") == "email"
+    assert inputs["password"].get("type") == "password"
+    assert inputs["password"].get("minlength") == "8"
+    assert checkbox.get("type") == "checkbox"
+    assert all(inputs[n].has_attr("required") for n in FIELDS if n != "confirm")
+    assert field_errors(response.text) == {}
+
+
+def test_members_page_says_when_no_one_has_registered(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    assert "No one has registered yet." in response.text
+
+
+# --- Registering --------------------------------------------------------------
+
+
+def test_registering_stores_the_user_and_redirects_with_a_flash(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/register", data=form())
+    # Post/redirect/get: 303, so the browser follows with a GET.
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/"
+    assert stored_users(app) == [("bob", "bob@example.com")]
+
+    page = client.get("/").text
+    assert "Welcome, bob! You are registered." in page
+    assert "<li>bob</li>" in page
+    assert "Welcome, bob!" not in client.get("/").text  # flashed once
+
+
+def test_the_password_is_stored_only_as_a_salted_hash(
+    app: Flask, client: FlaskClient
+) -> None:
+    client.post("/register", data=form(username="ann"))
+    client.post("/register", data=form(username="cat"))
+    with app.app_context():
+        rows = users.get_db().execute("SELECT password_hash FROM user").fetchall()
+    hashes = [row[0] for row in rows]
+    assert all(check_password_hash(h, "correct horse") for h in hashes)
+    assert "correct horse" not in "".join(hashes)
+    assert hashes[0] != hashes[1]  # salted: same password, different hashes
+
+
+def test_spaces_around_username_and_email_are_dropped(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/register", data=form(username="  bob ", email=" bob@example.com\t")
+    )
+    assert response.status_code == 303, response.text
+    assert stored_users(app) == [("bob", "bob@example.com")]
+
+
+def test_values_at_their_limits_are_accepted(app: Flask, client: FlaskClient) -> None:
+    email = "b" * 242 + "@example.com"  # 254 characters
+    password = "p" * 128
+    response = client.post(
+        "/register",
+        data=form(username="b" * 25, email=email, password=password, confirm=password),
+    )
+    assert response.status_code == 303, response.text
+    assert stored_users(app) == [("b" * 25, email)]
+
+
+# --- Validation: a 400 with each message next to its field --------------------
+
+NAME = "Choose a username."
+LENGTH = "Use 3 to 25 characters."
+CHARACTERS = "Use only letters, digits, dots, dashes and underscores."
+EMAIL = "Enter an email address like name@example.com."
+EMAIL_LENGTH = "An email address has at most 254 characters."
+PASSWORD = "Choose a password."
+PASSWORD_LENGTH = "Use 8 to 128 characters."
+MISMATCH = "The two passwords do not match."
+TERMS = "Accept the terms of service to register."
+
+
+def bad(case: str, field: str, message: str, **changes: str | None) -> Any:
+    """One row of the table: the valid form with `changes`, and what it gets."""
+    return pytest.param(form(**changes), field, message, id=case)
+
+
+BAD_FORMS = [
+    bad("username-missing", "username", NAME, username=None),
+    bad("username-blank", "username", NAME, username="   "),
+    bad("username-too-short", "username", LENGTH, username="ab"),
+    bad("username-too-long", "username", LENGTH, username="a" * 26),
+    bad("username-space", "username", CHARACTERS, username="bob smith"),
+    bad("username-html", "username", CHARACTERS, username="<b>bob</b>"),
+    bad("username-nul", "username", CHARACTERS, username="b\x00b"),
+    bad("username-reserved", "username", "“Admin” is reserved. Choose another.",
+        username="Admin"),
+    bad("username-taken", "username", "“ALICE” is taken. Choose another.",
+        username="ALICE"),
+    bad("email-missing", "email", "Enter your email address.", email=None),
+    bad("email-no-at", "email", EMAIL, email="bob.example.com"),
+    bad("email-no-dot", "email", EMAIL, email="bob@localhost"),
+    bad("email-space", "email", EMAIL, email="bob smith@example.com"),
+    bad("email-two-ats", "email", EMAIL, email="b@b@example.com"),
+    bad("email-too-long", "email", EMAIL_LENGTH, email="b" * 243 + "@example.com"),
+    bad("password-missing", "password", PASSWORD, password=None, confirm=None),
+    bad("password-too-short", "password", PASSWORD_LENGTH,
+        password="short", confirm="short"),
+    bad("password-too-long", "password", PASSWORD_LENGTH,
+        password="p" * 129, confirm="p" * 129),
+    bad("passwords-differ", "password", MISMATCH, confirm="correct horsf"),
+    bad("confirm-missing", "password", MISMATCH, confirm=None),
+    bad("terms-unchecked", "accept_tos", TERMS, accept_tos=None),
+    bad("terms-false", "accept_tos", TERMS, accept_tos="false"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "field", "message"), BAD_FORMS)
+def test_bad_input_is_a_400_with_the_message_next_to_its_field(
+    app: Flask, client: FlaskClient, data: dict[str, str], field: str, message: str
+) -> None:
+    add_user(app, "alice")
+    response = client.post("/register", data=data)
+    assert response.status_code == 400, response.text
+    assert field_errors(response.text) == {field: [message]}
+    assert stored_users(app) == [("alice", "alice@example.com")]
+
+
+def test_a_rejected_form_keeps_what_was_typed_but_not_the_passwords(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/register", data=form(accept_tos=None))
+    assert response.status_code == 400, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    values = {tag["name"]: tag.get("value") for tag in soup.select("form input")}
+    assert values["username"] == "bob"
+    assert values["email"] == "bob@example.com"
+    assert values["password"] == values["confirm"] == ""
+    assert "correct horse" not in response.text
+
+
+def test_a_name_taken_after_the_check_is_a_400_not_a_500(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ups racing for one name: the UNIQUE constraint settles it."""
+    add_user(app, "bob")
+    # The other sign-up lands between the form's check and the INSERT.
+    monkeypatch.setattr(users, "username_taken", lambda username: False)
+    response = client.post("/register", data=form(username="BOB"))
+    assert response.status_code == 400, response.text
+    assert field_errors(response.text) == {
+        "username": ["“BOB” is taken. Choose another."]
+    }
+    assert stored_users(app) == [("bob", "bob@example.com")]
+
+
+def test_usernames_are_unique_without_regard_to_case(app: Flask) -> None:
+    add_user(app, "Bob")
+    with pytest.raises(users.UsernameTaken):
+        add_user(app, "bOB")
+    with app.app_context(), pytest.raises(sqlite3.IntegrityError):
+        users.get_db().execute(
+            "INSERT INTO user (username, email, password_hash) VALUES ('BOB', '', '')"
+        )
+    assert stored_users(app) == [("Bob", "Bob@example.com")]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({"json": VALID}, id="json"),
+        pytest.param(
+            {"data": {**VALID, "username": (io.BytesIO(b"bob"), "bob.txt")}}, id="file"
+        ),
+    ],
+)
+def test_only_the_browsers_form_encoding_is_read(
+    app: Flask, client: FlaskClient, kwargs: dict[str, Any]
+) -> None:
+    """A JSON body or an uploaded file is not taken for the form's fields."""
+    response = client.post("/register", **kwargs)
+    assert response.status_code == 400, response.text
+    assert "Choose a username." in field_errors(response.text)["username"]
+    assert stored_users(app) == []
+
+
+# --- CSRF on ------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_app(config: dict[str, object]) -> Flask:
+    """The app with Flask-WTF's default left as it is: CSRF on."""
+    return create_app({k: v for k, v in config.items() if k != "WTF_CSRF_ENABLED"})
+
+
+def test_with_csrf_on_the_token_from_the_page_lets_the_form_through(
+    csrf_app: Flask,
+) -> None:
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/register").text)
+    response = client.post("/register", data={**VALID, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    assert stored_users(csrf_app) == [("bob", "bob@example.com")]
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        pytest.param(None, "The CSRF token is missing.", id="missing"),
+        pytest.param("forged", "The CSRF token is invalid.", id="wrong"),
+    ],
+)
+def test_with_csrf_on_a_post_without_the_pages_token_is_refused(
+    csrf_app: Flask, token: str | None, message: str
+) -> None:
+    client = csrf_app.test_client()
+    client.get("/register")  # a session, so only the token is at fault
+    data = VALID if token is None else {**VALID, "csrf_token": token}
+    response = client.post("/register", data=data)
+    assert_error_page(response, 400, message)
+    assert stored_users(csrf_app) == []
+
+
+def test_with_csrf_on_another_browsers_token_is_refused(csrf_app: Flask) -> None:
+    token = csrf_token(csrf_app.test_client().get("/register").text)
+    response = csrf_app.test_client().post(
+        "/register", data={**VALID, "csrf_token": token}
+    )
+    assert_error_page(response, 400, "The CSRF session token is missing.")
+    assert stored_users(csrf_app) == []
+
+
+# --- In a browser ---------------------------------------------------------------
+
+
+@contextmanager
+def serve(
+    page: Page,
+    live_server: Callable[[WSGIApplication], str],
+    config: dict[str, object],
+    prefix: str,
+) -> Iterator[str]:
+    """The app with CSRF on behind a real server, at the root or under a
+    prefix: its base URL. No JavaScript error allowed."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    yield live_server(wsgi) + prefix
+    assert errors == []
+
+
+def fill_in_registration(page: Page, username: str, email: str) -> None:
+    """Fill in the form as a person would, and send it with its button."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("correct horse")
+    page.get_by_label("Repeat the password").fill("correct horse")
+    page.get_by_label("I accept the terms of service").check()
+    page.get_by_role("button", name="Register").click()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_registering_in_a_browser_then_again_with_the_same_name(
+    page: Page,
+    live_server: Callable[[WSGIApplication], str],
+    config: dict[str, object],
+    prefix: str,
+) -> None:
+    with serve(page, live_server, config, prefix) as base:
+        page.goto(f"{base}/")
+        page.get_by_role("navigation").get_by_role("link", name="Register").click()
+        expect(page).to_have_url(f"{base}/register")
+        # CSRF is on: the form sends the page's own token, or it is refused.
+        expect(page.locator("input[name=csrf_token]")).to_have_value(re.compile(".+"))
+
+        fill_in_registration(page, "alice", "alice@example.com")
+        expect(page).to_have_url(f"{base}/")
+        expect(page).to_have_title("Members · Sign-up")
+        expect(page.get_by_role("status")).to_have_text(
+            "Welcome, alice! You are registered."
+        )
+        expect(page.get_by_role("listitem")).to_have_text(["alice"])
+
+        page.get_by_role("navigation").get_by_role("link", name="Register").click()
+        fill_in_registration(page, "alice", "other@example.com")
+        # The form again, at its own address, with the error under its field.
+        expect(page).to_have_url(f"{base}/register")
+        expect(page).to_have_title("Register · Sign-up")
+        username = page.get_by_label("Username")
+        expect(username).to_have_value("alice")
+        expect(username).to_have_attribute("aria-invalid", "true")
+        taken = "“alice” is taken. Choose another."
+        expect(username).to_have_accessible_description(taken)
+        expect(page.locator("#username + ul.error")).to_have_text(taken)
+        expect(page.locator(".error")).to_have_count(1)  # only that field
+        expect(page.get_by_role("status")).to_have_count(0)  # no welcome
+
+        page.get_by_role("link", name="Sign-up").click()
+        expect(page.get_by_role("listitem")).to_have_text(["alice"])
