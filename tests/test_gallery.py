@@ -294,14 +294,21 @@ def running_gallery(
     """`python -m cookbook run` in its own process group, as a terminal runs it."""
     port = services.free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cookbook", "run", "--port", str(port)],
-        cwd=project_copy,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # A terminal's foreground job takes Ctrl-C; a test run started in the
+    # background (nohup, `&` without job control) ignores SIGINT, and a child
+    # would inherit that. Python's own handler here means the default there.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cookbook", "run", "--port", str(port)],
+            cwd=project_copy,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
