@@ -67,7 +67,7 @@ stress: sync  ## The reliability figures at full size (about 5 minutes): one tab
 # the lock file has it.
 test-oldest: | $(UV)
 	@mkdir -p .venv-oldest
-	$(UV) pip compile -q pyproject.toml --group dev --resolution lowest-direct -o .venv-oldest/requirements.txt
+	$(UV) pip compile -q pyproject.toml --group dev --resolution lowest-direct --upgrade -o .venv-oldest/requirements.txt
 	$(UV) venv -q --allow-existing .venv-oldest
 	$(UV) pip sync -q --python .venv-oldest .venv-oldest/requirements.txt
 	.venv-oldest/bin/pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
