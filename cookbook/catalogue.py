@@ -65,6 +65,12 @@ DOCS_PAGE_WORDS = {
     "urlprocessors": 524, "viewdecorators": 827, "wtforms": 587,
 }  # fmt: skip
 README_FLOOR = 350
+# The examples the root workspace does not install into .venv/: distribute's
+# pattern is its packaging, so its tests build and install it into virtualenvs
+# of their own, its README runs it first uninstalled, and an editable install
+# would list shelf_app among the installed libraries' modules. It is imported
+# from its folder instead.
+UNINSTALLED = {"distribute"}
 # What each example needs started or installed (see the file's comments).
 SERVICES = tomllib.loads((ROOT / "cookbook" / "services.toml").read_text("utf-8"))
 # Not the example's source: caches, compiled files, data written by a run.
@@ -212,6 +218,10 @@ def load_app(module_name: str, config: Mapping[str, Any] | None = None) -> Flask
     config passed as FLASK_* variables that its `from_prefixed_env()` reads,
     so every call gets a new app configured before its import-time checks.
     """
+    uninstalled = [EXAMPLES / folder for folder in sorted(UNINSTALLED)]
+    for folder in uninstalled:
+        if (folder / module_name).is_dir() and str(folder) not in sys.path:
+            sys.path.append(str(folder))
     fresh = module_name not in sys.modules
     # For a module-level app the first import is what builds (and checks) it.
     module = import_with_env(module_name, config)

@@ -14,8 +14,8 @@ from flask import Flask
 
 from .lazy import LazyView
 
-# The package's own import name (lazyapp, or examples.lazy_loading.lazyapp in
-# the tests), so the map keeps working when the package is copied and renamed.
+# The package's own import name (lazyapp, or whatever a copy is renamed to),
+# so the map keeps working when the package is copied and renamed.
 PACKAGE = __name__.rpartition(".")[0]
 
 
