@@ -117,8 +117,8 @@ def run(quick: bool = False) -> list[Row]:
                 ""
                 if met
                 else "Starting the lazy app still costs a large part of the eager "
-                "start: something the app imports at start-up (errors.py, "
-                "urls.py, lazy.py) pulls in what the views would."
+                "start: something the app imports at start-up (urls.py, "
+                "lazy.py) pulls in what the views would."
             ),
         ),
         Row(

@@ -53,8 +53,9 @@ DOCS_LINK = re.compile(
     re.MULTILINE,
 )
 # Words in each Flask docs page (`wc -w` of its source), by its slug: an
-# example's README says no more than the page it follows. A few pages are a
-# paragraph long, so every README may use at least README_FLOOR words.
+# example's README says no more in prose (its code blocks aside) than the page
+# it follows. A few pages are a paragraph long: a README that follows one of
+# those may use SHORT_PAGE_WORDS, what a recipe with its commands needs.
 DOCS_PAGE_WORDS = {
     "appdispatch": 769, "appfactories": 527, "caching": 105, "celery": 1152,
     "deferredcallbacks": 252, "distribute": 918, "fabric": 1049, "favicon": 309,
@@ -64,7 +65,26 @@ DOCS_PAGE_WORDS = {
     "sqlite3": 713, "streaming": 442, "subclassing": 71, "templateinheritance": 301,
     "urlprocessors": 524, "viewdecorators": 827, "wtforms": 587,
 }  # fmt: skip
-README_FLOOR = 350
+SHORT_PAGE = 200
+SHORT_PAGE_WORDS = 300
+# What an example's app may have, declared in its pyproject.toml as
+# `[tool.cookbook] has = [...]`. It carries the parts these need and no others;
+# the catalogue tests each part an example has, and fail one that uses a part
+# it does not declare.
+CAPABILITIES = {
+    "sessions": "signs cookies (a session, flashed messages, CSRF tokens): "
+    "a secret key, SameSite=Lax",
+    "forms": "HTML forms that change state: a CSRF token in each, and the guard "
+    "against multipart parts with no name",
+    "api": "a JSON API under /api: its errors answered in JSON there",
+    "error-pages": "its own HTML error pages, in its layout",
+}
+# The code block(s) of "Where the pattern is": ```python title="<file>"```,
+# the file relative to the example's folder; each must be lines of that file.
+PATTERN_BLOCK = re.compile(
+    r'^```(\w+) title="([^"]+)"\n(.*?)^```$', re.MULTILINE | re.DOTALL
+)
+PATTERN_LINES = 45
 # The examples the root workspace does not install into .venv/: distribute's
 # pattern is its packaging, so its tests build and install it into virtualenvs
 # of their own, its README runs it first uninstalled, and an editable install
@@ -164,8 +184,43 @@ class Example:
 
     @property
     def word_limit(self) -> int:
-        """How many words the README may have: as many as its docs page."""
-        return max(DOCS_PAGE_WORDS.get(self.docs_slug or "", 0), README_FLOOR)
+        """How many words of prose the README may have: as many as its docs page."""
+        words = DOCS_PAGE_WORDS.get(self.docs_slug or "", 0)
+        return SHORT_PAGE_WORDS if words < SHORT_PAGE else words
+
+    @property
+    def prose_words(self) -> int:
+        """The README's words outside its fenced code blocks."""
+        prose = re.sub(r"^```.*?^```$", "", self.readme, flags=re.MULTILINE | re.DOTALL)
+        return len(prose.split())
+
+    @cached_property
+    def capabilities(self) -> frozenset[str] | None:
+        """What the app declares it has, or None while it declares nothing."""
+        table = self.pyproject.get("tool", {}).get("cookbook")
+        return None if table is None else frozenset(table.get("has", []))
+
+    def has(self, capability: str) -> bool:
+        assert capability in CAPABILITIES, capability
+        return capability in (self.capabilities or ())
+
+    @property
+    def pattern_blocks(self) -> list[tuple[str, str, str]]:
+        """(language, file, code) of each titled block in "Where the pattern is"."""
+        return [
+            (language, file, code)
+            for language, file, code in PATTERN_BLOCK.findall(
+                self.section("Where the pattern is")
+            )
+        ]
+
+    def pattern_lines(self) -> tuple[str, list[int]] | None:
+        """The file the README shows first and which of its lines (from 1) it
+        shows, or None when the README shows no code or the file has changed."""
+        if not self.pattern_blocks:
+            return None
+        _, file, code = self.pattern_blocks[0]
+        return file, find_lines(self.path / file, code)
 
     @property
     def services(self) -> list[str]:
@@ -246,3 +301,16 @@ def import_with_env(module_name: str, config: Mapping[str, Any] | None) -> Any:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def find_lines(path: Path, code: str) -> list[int]:
+    """The numbers of the lines of `path` that `code` is a verbatim run of."""
+    wanted = code.splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    for start in range(len(lines) - len(wanted) + 1):
+        if lines[start : start + len(wanted)] == wanted:
+            return list(range(start + 1, start + len(wanted) + 1))
+    return []

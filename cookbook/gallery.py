@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from flask import abort
 from flask import Flask
 from flask import render_template
+from flask import send_file
 from flask.typing import ResponseReturnValue
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -84,6 +85,34 @@ def render_inline(text: str) -> Markup:
     return Markup(markdown.renderInline(text))  # noqa: S704  # nosec B704 - html disabled
 
 
+def text_files(example: catalogue.Example) -> list[str]:
+    """The example's files that are UTF-8 text, which the gallery can show."""
+    texts = []
+    for name in example.source_files():
+        try:
+            (example.path / name).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        texts.append(name)
+    return texts
+
+
+def highlight_file(
+    example: catalogue.Example, filename: str, marked: list[int]
+) -> Markup:
+    """One of the example's text files, highlighted, with line numbers that
+    link to themselves and the `marked` lines (from 1) picked out."""
+    text = (example.path / filename).read_text(encoding="utf-8")
+    try:
+        lexer = get_lexer_for_filename(filename, text)
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    formatter = HtmlFormatter(
+        linenos="table", anchorlinenos=True, lineanchors="L", hl_lines=marked
+    )
+    return Markup(highlight(text, lexer, formatter))  # noqa: S704  # nosec B704 - pygments escapes
+
+
 def create_index(examples: list[catalogue.Example]) -> Flask:
     """The gallery's own pages: the index, READMEs and source files."""
     app = Flask(__name__)
@@ -114,7 +143,21 @@ def create_index(examples: list[catalogue.Example]) -> Flask:
 
     @app.get("/source/<folder>/")
     def files(folder: str) -> ResponseReturnValue:
-        return render_template("gallery/files.html", example=find(folder))
+        """The file the README shows first, its pattern lines marked, then the
+        list of all the example's files."""
+        example = find(folder)
+        shown = example.pattern_lines()
+        code = None
+        if shown is not None:
+            filename, lines = shown
+            code = highlight_file(example, filename, lines)
+        return render_template(
+            "gallery/files.html",
+            example=example,
+            shown=shown,
+            code=code,
+            texts=set(text_files(example)),
+        )
 
     @app.get("/source/<folder>/<path:filename>")
     def source(folder: str, filename: str) -> ResponseReturnValue:
@@ -122,15 +165,10 @@ def create_index(examples: list[catalogue.Example]) -> Flask:
         # Only files the catalogue lists: no path from the URL reaches the disk.
         if filename not in example.source_files():
             abort(404)
-        try:
-            text = (example.path / filename).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            abort(404)
-        try:
-            lexer = get_lexer_for_filename(filename, text)
-        except ClassNotFound:
-            lexer = get_lexer_by_name("text")
-        code = Markup(highlight(text, lexer, FORMATTER))  # noqa: S704  # nosec B704 - pygments escapes
+        if filename not in text_files(example):
+            # A binary file (an icon, an image): a download, never shown as text.
+            return send_file(example.path / filename, as_attachment=True)
+        code = highlight_file(example, filename, [])
         return render_template(
             "gallery/source.html", example=example, filename=filename, code=code
         )

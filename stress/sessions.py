@@ -1,6 +1,7 @@
-"""Sessions and secrets, for every example.
+"""Sessions and secrets, for every example that signs cookies (declares
+`sessions`; an example that signs nothing needs no secret).
 
-- Outside debug and testing, no example starts without a string secret key
+- Outside debug and testing, no such example starts without a string secret key
   (none, `12345`, `""`, `true`, `null`, `[1]` in FLASK_SECRET_KEY), and in
   debug mode each one starts with its development key (so the refusals are
   refusals, not crashes).
@@ -56,7 +57,8 @@ def run(short: bool = False) -> list[Figure]:
     """The same in both forms: every example, every pair; it takes seconds."""
     print(f"{NAME}: secrets, session cookies, sessions across examples")
     examples = catalogue.discover()
-    refused, tries, debug_started = secret_refusals(examples)
+    signing = [example for example in examples if example.has("sessions")]
+    refused, tries, debug_started = secret_refusals(signing)
     # A Redis URL where nothing listens: a task a form starts is refused
     # (503) instead of landing in a developer's own Redis.
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
@@ -81,7 +83,7 @@ def run(short: bool = False) -> list[Figure]:
     bad_configs = [
         name
         for name, config in configs.items()
-        if name in {e.folder for e in examples}
+        if name in {e.folder for e in signing}
         and not (
             config["SESSION_COOKIE_HTTPONLY"] is True
             and config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -100,7 +102,7 @@ def run(short: bool = False) -> list[Figure]:
     return [
         all_of("refuses to start without a string secret", refused, tries),
         all_of(
-            "starts in debug mode with a development key", debug_started, len(examples)
+            "starts in debug mode with a development key", debug_started, len(signing)
         ),
         at_most(
             "session cookies not HttpOnly, SameSite=Lax, own path", len(bad_cookies)

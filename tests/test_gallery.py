@@ -152,6 +152,37 @@ def test_the_source_page_lists_the_examples_files(gallery: Client) -> None:
     )
 
 
+SHOWING = EXAMPLES  # every README shows its pattern (a catalogue check)
+
+
+@pytest.mark.parametrize("example", SHOWING, ids=[e.folder for e in SHOWING])
+def test_the_source_page_opens_on_the_pattern_with_its_lines_marked(
+    gallery: Client, example: catalogue.Example
+) -> None:
+    """The file the README shows first, whole, with the README's lines marked."""
+    _, filename, code = example.pattern_blocks[0]
+    response = gallery.get(f"/source/{example.folder}/")
+    assert response.status_code == 200, response.text
+    section = soup_of(response).find("section", class_="pattern")
+    assert section is not None and section.get("aria-label") == filename
+    shown = (example.path / filename).read_text(encoding="utf-8").splitlines()
+    assert len(section.select(".linenos a")) == len(shown)
+    marked = [" ".join(m.get_text().split()) for m in section.select(".hll")]
+    assert marked == [" ".join(line.split()) for line in code.splitlines()]
+
+
+def test_a_binary_file_in_the_source_is_a_download(gallery: Client) -> None:
+    soup = soup_of(gallery.get("/source/favicon/"))
+    icon = "iconsite/static/favicon.ico"
+    link = soup.find("a", string=icon)
+    assert link is not None and "(download)" in link.parent.get_text()
+    response = gallery.get(link["href"], buffered=True)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Disposition"] == "attachment; filename=favicon.ico"
+    data = (catalogue.EXAMPLES / "favicon" / icon).read_bytes()
+    assert response.get_data() == data
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -268,8 +299,10 @@ def test_a_visitor_goes_from_the_gallery_into_an_example_and_back(
             "Using SQLite 3 with Flask"
         )
         page.get_by_role("link", name="Source").click()
-        page.get_by_role("link", name="notes/db.py").click()
-        expect(page.locator(".highlight")).to_contain_text("def get_db()")
+        # The source page opens on the pattern; every other file is one click away.
+        expect(page.locator(".pattern .hll").first).to_contain_text("def get_db()")
+        page.get_by_role("list").get_by_role("link", name="notes/views.py").click()
+        expect(page.locator(".highlight")).to_contain_text("def create()")
         page.get_by_role("link", name="Flask Cookbook").click()
         expect(page).to_have_url(server.url + "/")
 
