@@ -476,9 +476,13 @@ def test_instance_config_file_sets_the_database(
 ) -> None:
     elsewhere = tmp_path / "elsewhere.sqlite"
     instance_folder.mkdir()
-    (instance_folder / "config.py").write_text(f"DATABASE = {str(elsewhere)!r}\n")
+    (instance_folder / "config.py").write_text(
+        f"DATABASE = {str(elsewhere)!r}\n"
+        'SECRET_KEY = "from-the-file"\n'
+        "WTF_CSRF_ENABLED = False\n"
+    )
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    app = create_app()  # a test config would take the file's place
     response = app.test_client().post("/new", data={"title": "Moved", "body": ""})
 
     assert response.status_code == 303, response.text
