@@ -21,11 +21,15 @@ from .store import EntryStore
 # The four ways of the docs page, each a module with the same model and the
 # same methods (store.EntryStore), so the views work with any of them.
 STYLES: dict[str, Callable[[Flask], EntryStore]] = {
-    "flask_sqlalchemy": extension.init_store,
-    "declarative": declarative.init_store,
-    "imperative": imperative.init_store,
-    "core": core.init_store,
+    "flask_sqlalchemy": extension.FlaskSQLAlchemyStore,
+    "declarative": declarative.DeclarativeStore,
+    "imperative": imperative.ImperativeStore,
+    "core": core.CoreStore,
 }
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
 
 csrf = CSRFProtect()
 
@@ -37,19 +41,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DB_STYLE="flask_sqlalchemy",
         # Any SQLAlchemy URL; by default a SQLite file in the instance folder.
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "journal.sqlite"),
-        # An entry is at most 10,000 characters: a quarter MiB holds any form.
-        MAX_CONTENT_LENGTH=256 * 1024,
+        # The largest valid form: 10,200 characters of title and body, each at
+        # most 12 bytes once URL-encoded (a 4-byte character), and the token.
+        MAX_CONTENT_LENGTH=128 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.config.from_pyfile("config.py", silent=True)
-    # FLASK_SECRET_KEY, FLASK_DATABASE_URL, FLASK_DB_STYLE
-    app.config.from_prefixed_env()
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE_URL ...
+    else:
         app.config.from_mapping(test_config)
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+        raise RuntimeError(MISSING_KEY)
     style = app.config["DB_STYLE"]
     if not isinstance(style, str) or style not in STYLES:
         raise RuntimeError(

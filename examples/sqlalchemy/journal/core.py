@@ -23,14 +23,34 @@ from .store import utcnow
 
 
 class CoreStore:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+    def __init__(self, app: Flask) -> None:
+        self.engine = create_engine(app.config["DATABASE_URL"])
         # A table must exist to be reflected. In a real project migrations
         # create it; here tables.py stands in for them.
         create_tables(tables.metadata, self.engine)
         # Reflection: the columns, their types and the unique constraint are
         # read from the database itself, not declared in this file.
         self.entry = Table("entry", MetaData(), autoload_with=self.engine)
+
+    def add(self, title: str, body: str) -> Entry:
+        # A reflected table knows only what the database knows: no Python-side
+        # default for `created`, so the insert sets it.
+        statement = insert(self.entry).values(title=title, body=body, created=utcnow())
+        try:
+            # begin(): commits at the end of the block, rolls back if it raises.
+            with self.engine.begin() as connection:
+                return connection.execute(statement.returning(self.entry)).one()
+        except IntegrityError as error:
+            # The unique title: the only rule a valid form can break.
+            raise DuplicateTitle(title) from error
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(self.entry).where(self.entry.c.id == entry_id)
+        with self.engine.begin() as connection:
+            title: str | None = connection.execute(
+                statement.returning(self.entry.c.title)
+            ).scalar_one_or_none()
+        return title
 
     def page(self, number: int, per_page: int) -> Page:
         columns = self.entry.c
@@ -53,28 +73,3 @@ class CoreStore:
         if row is None:
             abort(404, NO_SUCH_ENTRY.format(entry_id))
         return row
-
-    def add(self, title: str, body: str) -> Entry:
-        # A reflected table knows only what the database knows: no Python-side
-        # default for `created`, so the insert sets it.
-        statement = insert(self.entry).values(title=title, body=body, created=utcnow())
-        try:
-            # begin(): commits at the end of the block, rolls back if it raises.
-            with self.engine.begin() as connection:
-                return connection.execute(statement.returning(self.entry)).one()
-        except (
-            IntegrityError
-        ) as error:  # the unique title: the only rule a valid form breaks
-            raise DuplicateTitle(title) from error
-
-    def delete(self, entry_id: int) -> str | None:
-        statement = delete(self.entry).where(self.entry.c.id == entry_id)
-        with self.engine.begin() as connection:
-            title: str | None = connection.execute(
-                statement.returning(self.entry.c.title)
-            ).scalar_one_or_none()
-        return title
-
-
-def init_store(app: Flask) -> CoreStore:
-    return CoreStore(app.config["DATABASE_URL"])

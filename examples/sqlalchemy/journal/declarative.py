@@ -41,15 +41,33 @@ class Entry(Base):
 
 
 class DeclarativeStore:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+    def __init__(self, app: Flask) -> None:
+        engine = create_engine(app.config["DATABASE_URL"])
         # A session per thread, so per request: no request sees another's
         # objects. remove_session() closes it when the app context ends.
-        self.session = scoped_session(sessionmaker(self.engine))
-        create_tables(Base.metadata, self.engine)
+        self.session = scoped_session(sessionmaker(engine))
+        create_tables(Base.metadata, engine)
+        app.teardown_appcontext(self.remove_session)
 
     def remove_session(self, exception: BaseException | None = None) -> None:
         self.session.remove()  # rolls back whatever was left open, frees the connection
+
+    def add(self, title: str, body: str) -> Entry:
+        entry = Entry(title=title, body=body)
+        self.session.add(entry)
+        try:
+            self.session.commit()
+        except IntegrityError as error:
+            # The unique title: the only rule a valid form can break.
+            self.session.rollback()
+            raise DuplicateTitle(title) from error
+        return entry
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(Entry).where(Entry.id == entry_id).returning(Entry.title)
+        title = self.session.execute(statement).scalar_one_or_none()
+        self.session.commit()
+        return title
 
     def page(self, number: int, per_page: int) -> Page:
         total = self.session.scalar(select(func.count()).select_from(Entry))
@@ -66,27 +84,3 @@ class DeclarativeStore:
         if entry is None:
             abort(404, NO_SUCH_ENTRY.format(entry_id))
         return entry
-
-    def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title=title, body=body)
-        self.session.add(entry)
-        try:
-            self.session.commit()
-        except (
-            IntegrityError
-        ) as error:  # the unique title: the only rule a valid form breaks
-            self.session.rollback()
-            raise DuplicateTitle(title) from error
-        return entry
-
-    def delete(self, entry_id: int) -> str | None:
-        statement = delete(Entry).where(Entry.id == entry_id).returning(Entry.title)
-        title = self.session.execute(statement).scalar_one_or_none()
-        self.session.commit()
-        return title
-
-
-def init_store(app: Flask) -> DeclarativeStore:
-    store = DeclarativeStore(app.config["DATABASE_URL"])
-    app.teardown_appcontext(store.remove_session)
-    return store

@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import delete
-from sqlalchemy import Engine
 from sqlalchemy import select
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -44,9 +43,28 @@ class Entry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class FlaskSQLAlchemyStore:
-    @property
-    def engine(self) -> Engine:
-        return db.engine
+    def __init__(self, app: Flask) -> None:
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+        db.init_app(app)
+        with app.app_context():
+            create_tables(db.metadata, db.engine)
+
+    def add(self, title: str, body: str) -> Entry:
+        entry = Entry(title=title, body=body)
+        db.session.add(entry)
+        try:
+            db.session.commit()
+        except IntegrityError as error:
+            # The unique title: the only rule a valid form can break.
+            db.session.rollback()
+            raise DuplicateTitle(title) from error
+        return entry
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(Entry).where(Entry.id == entry_id).returning(Entry.title)
+        title: str | None = db.session.execute(statement).scalar_one_or_none()
+        db.session.commit()
+        return title
 
     def page(self, number: int, per_page: int) -> Page:
         newest_first = select(Entry).order_by(Entry.created.desc(), Entry.id.desc())
@@ -59,29 +77,3 @@ class FlaskSQLAlchemyStore:
         description = NO_SUCH_ENTRY.format(entry_id)
         entry: Entry = db.get_or_404(Entry, entry_id, description=description)
         return entry
-
-    def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title=title, body=body)
-        db.session.add(entry)
-        try:
-            db.session.commit()
-        except (
-            IntegrityError
-        ) as error:  # the unique title: the only rule a valid form breaks
-            db.session.rollback()
-            raise DuplicateTitle(title) from error
-        return entry
-
-    def delete(self, entry_id: int) -> str | None:
-        statement = delete(Entry).where(Entry.id == entry_id).returning(Entry.title)
-        title: str | None = db.session.execute(statement).scalar_one_or_none()
-        db.session.commit()
-        return title
-
-
-def init_store(app: Flask) -> FlaskSQLAlchemyStore:
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    db.init_app(app)
-    with app.app_context():
-        create_tables(db.metadata, db.engine)
-    return FlaskSQLAlchemyStore()

@@ -45,14 +45,34 @@ columns = entry_table.c
 
 
 class ImperativeStore:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+    def __init__(self, app: Flask) -> None:
+        engine = create_engine(app.config["DATABASE_URL"])
         # As in the declarative way: one session per request, removed at teardown.
-        self.session = scoped_session(sessionmaker(self.engine))
-        create_tables(metadata, self.engine)
+        self.session = scoped_session(sessionmaker(engine))
+        create_tables(metadata, engine)
+        app.teardown_appcontext(self.remove_session)
 
     def remove_session(self, exception: BaseException | None = None) -> None:
         self.session.remove()
+
+    def add(self, title: str, body: str) -> Entry:
+        entry = Entry(title, body)
+        self.session.add(entry)
+        try:
+            self.session.commit()
+        except IntegrityError as error:
+            # The unique title: the only rule a valid form can break.
+            self.session.rollback()
+            raise DuplicateTitle(title) from error
+        return entry
+
+    def delete(self, entry_id: int) -> str | None:
+        statement = delete(entry_table).where(columns.id == entry_id)
+        title = self.session.execute(
+            statement.returning(columns.title)
+        ).scalar_one_or_none()
+        self.session.commit()
+        return title
 
     def page(self, number: int, per_page: int) -> Page:
         total = self.session.scalar(select(func.count()).select_from(entry_table))
@@ -69,29 +89,3 @@ class ImperativeStore:
         if entry is None:
             abort(404, NO_SUCH_ENTRY.format(entry_id))
         return entry
-
-    def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title, body)
-        self.session.add(entry)
-        try:
-            self.session.commit()
-        except (
-            IntegrityError
-        ) as error:  # the unique title: the only rule a valid form breaks
-            self.session.rollback()
-            raise DuplicateTitle(title) from error
-        return entry
-
-    def delete(self, entry_id: int) -> str | None:
-        statement = delete(entry_table).where(columns.id == entry_id)
-        title = self.session.execute(
-            statement.returning(columns.title)
-        ).scalar_one_or_none()
-        self.session.commit()
-        return title
-
-
-def init_store(app: Flask) -> ImperativeStore:
-    store = ImperativeStore(app.config["DATABASE_URL"])
-    app.teardown_appcontext(store.remove_session)
-    return store

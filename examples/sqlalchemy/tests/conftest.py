@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,14 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from pytest_postgresql import factories
 from sqlalchemy import create_engine
+from sqlalchemy import Engine
 from sqlalchemy import text
 
 from journal import create_app
 from journal import STYLES
+from journal.core import CoreStore
+from journal.extension import db
+from journal.extension import FlaskSQLAlchemyStore
 from journal.store import current_store
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -57,8 +62,8 @@ def unavailable(reason: str) -> NoReturn:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads FLASK_* (FLASK_DATABASE_URL, FLASK_DB_STYLE ...): the
-    developer's own must not change what the tests see."""
+    """Without a test config the app reads FLASK_* (FLASK_DATABASE_URL,
+    FLASK_DB_STYLE ...): the developer's own must not change what the tests see."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)
@@ -101,6 +106,17 @@ def style(request: pytest.FixtureRequest) -> str:
     return name
 
 
+def engine_of(app: Flask) -> Engine:
+    """The app's engine, where each way keeps it."""
+    with app.app_context():
+        store = current_store()
+        if isinstance(store, FlaskSQLAlchemyStore):
+            return db.engine
+        if isinstance(store, CoreStore):
+            return store.engine
+        return store.session.get_bind()  # type: ignore[attr-defined, no-any-return]
+
+
 @pytest.fixture
 def make_app(
     config: dict[str, object], database_url: str
@@ -118,8 +134,7 @@ def make_app(
 
     yield make
     for app in apps:
-        with app.app_context():
-            current_store().engine.dispose()
+        engine_of(app).dispose()
 
 
 @pytest.fixture
@@ -133,12 +148,32 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def engine(app: Flask) -> Engine:
+    return engine_of(app)
+
+
+@pytest.fixture
 def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """For the tests of the defaults: apps made during the test get a temporary
     instance folder instead of instance/ beside the package."""
     path = tmp_path / "instance"
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
     return path
+
+
+@pytest.fixture
+def built(instance_folder: Path) -> Iterator[Callable[..., Flask]]:
+    """create_app(test_config) as it is given, on the default database unless
+    the config names one; engines disposed after the test."""
+    apps: list[Flask] = []
+
+    def build(test_config: Mapping[str, Any] | None) -> Flask:
+        apps.append(create_app(test_config))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        engine_of(app).dispose()
 
 
 # --- PostgreSQL -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
@@ -25,6 +26,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
+from sqlalchemy import Engine
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import Table
@@ -203,6 +205,21 @@ def test_title_and_body_at_their_limits_are_accepted(
     response = client.post("/new", data={"title": "é" * 200, "body": "x" * 10_000})
     assert response.status_code == 303, response.text
     assert stored(app) == [(1, "é" * 200, "x" * 10_000)]
+
+
+def test_the_largest_valid_form_fits_under_the_body_limit(
+    make_app: Callable[..., Flask], style: str
+) -> None:
+    """MAX_CONTENT_LENGTH holds the largest form a browser can send valid: every
+    character 4 bytes of UTF-8, 12 once URL-encoded, and the CSRF token."""
+    app = make_app(style, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    token = csrf_token(client.get("/new").text)
+    form = {"csrf_token": token, "title": "🍵" * 200, "body": "🍵" * 10_000}
+    assert len(urlencode(form)) > 120_000  # what the limit must hold
+    response = client.post("/new", data=form)
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "🍵" * 200, "🍵" * 10_000)]
 
 
 # --- The unique title: the database decides, nothing half-stored ----------------
@@ -415,7 +432,7 @@ def test_a_page_number_that_names_no_page_is_refused(
 
 
 def test_every_request_gives_its_connection_back(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, engine: Engine
 ) -> None:
     """A connection kept after a request holds its transaction open; on
     PostgreSQL that lock makes a later DROP TABLE wait forever."""
@@ -427,8 +444,7 @@ def test_every_request_gives_its_connection_back(
         client.get("/"),  # a read last: its transaction is still open unless closed
     ]
     assert [r.status_code for r in requests] == [409, 303, 404, 200]
-    with app.app_context():
-        assert current_store().engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("style", ["declarative", "imperative"])
@@ -598,29 +614,14 @@ def test_every_style_survives_malformed_requests(
 # --- Configuration: DATABASE_URL and DB_STYLE --------------------------------------
 
 
-@pytest.fixture
-def built(
-    config: dict[str, object], instance_folder: Path
-) -> Iterator[Callable[..., Flask]]:
-    """create_app() with the test config and the given settings, on the default
-    database unless they name one; engines disposed after the test."""
-    apps: list[Flask] = []
-
-    def build(settings: dict[str, Any] | None = None) -> Flask:
-        apps.append(create_app({**config, **(settings or {})}))
-        return apps[-1]
-
-    yield build
-    for app in apps:
-        with app.app_context():
-            current_store().engine.dispose()
-
-
 @pytest.mark.parametrize("style", list(STYLES))
 def test_the_default_database_is_sqlite_in_the_instance_folder(
-    built: Callable[..., Flask], instance_folder: Path, style: str
+    built: Callable[..., Flask],
+    config: dict[str, object],
+    instance_folder: Path,
+    style: str,
 ) -> None:
-    app = built({"DB_STYLE": style})
+    app = built({**config, "DB_STYLE": style})
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance_folder}/journal.sqlite"
     assert (instance_folder / "journal.sqlite").is_file()  # tables made on start
     add_entry(app, "Here")
@@ -633,7 +634,8 @@ def test_flask_database_url_and_flask_db_style_come_from_the_environment(
     url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
     monkeypatch.setenv("FLASK_DATABASE_URL", url)
     monkeypatch.setenv("FLASK_DB_STYLE", "core")
-    app = built()
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    app = built(None)  # no test config: as deployed
     assert app.config["DATABASE_URL"] == url
     with app.app_context():
         assert isinstance(current_store(), CoreStore)
@@ -642,8 +644,10 @@ def test_flask_database_url_and_flask_db_style_come_from_the_environment(
     assert stored(app) == [(1, "Moved", "")]
 
 
-def test_the_default_style_is_flask_sqlalchemy(built: Callable[..., Flask]) -> None:
-    response = built().test_client().get("/")
+def test_the_default_style_is_flask_sqlalchemy(
+    built: Callable[..., Flask], config: dict[str, object]
+) -> None:
+    response = built(config).test_client().get("/")
     assert "Stored the <code>flask_sqlalchemy</code> way" in response.text
 
 
