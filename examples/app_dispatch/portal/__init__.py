@@ -23,9 +23,12 @@ API_PREFIX = "/api"
 TEAMS = {"red": "Red team", "blue": "Blue team"}
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """The portal: the site at /, its JSON API at /api, two Flask apps in one."""
-    site = create_frontend(test_config)  # reads the config, checks the secret key
+def create_app(test_config: Mapping[str, Any] | None = None, **settings: Any) -> Flask:
+    """The portal: the site at /, its JSON API at /api, two Flask apps in one.
+
+    `settings` override every other source of config: a team's name and cookie.
+    """
+    site = create_frontend(test_config, **settings)  # reads config, checks the key
     # A separate app, with its own routes, error handlers and extensions, but
     # the site's settings: the same secret key, so it reads the site's session.
     api = create_api(site.config)
@@ -54,9 +57,5 @@ def create_team_app(
     # The same factory with another configuration; a cookie of its own, so the
     # portals at /red/ and /blue/ do not share one session.
     return create_app(
-        {
-            **(test_config or {}),
-            "SITE_NAME": TEAMS[team],
-            "SESSION_COOKIE_NAME": f"{team}_session",
-        }
+        test_config, SITE_NAME=TEAMS[team], SESSION_COOKIE_NAME=f"{team}_session"
     )

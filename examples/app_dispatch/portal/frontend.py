@@ -21,25 +21,35 @@ from . import errors
 csrf = CSRFProtect()
 bp = Blueprint("frontend", __name__)
 NAME_MAX = 50
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
 
 
-def create_frontend(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_frontend(
+    test_config: Mapping[str, Any] | None = None, **settings: Any
+) -> Flask:
+    """The site, configured; `settings` override every other source."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=None,
         SITE_NAME="Portal",
-        # The one form is a name: 16 KiB is far more than it needs.
-        MAX_CONTENT_LENGTH=16 * 1024,
+        # The biggest form: 50 characters of up to 12 bytes each (4 in UTF-8,
+        # each percent-encoded as 3) and a CSRF token of about 100: under 1 KiB.
+        MAX_CONTENT_LENGTH=1024,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.config.from_pyfile("config.py", silent=True)  # instance/config.py
-    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_SITE_NAME
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_SITE_NAME
+    else:
         app.config.from_mapping(test_config)
+    app.config.from_mapping(settings)  # a team's name and cookie: create_team_app
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+        raise RuntimeError(MISSING_KEY)
 
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check
     csrf.init_app(app)

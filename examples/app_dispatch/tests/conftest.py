@@ -3,8 +3,6 @@ test client. The portal keeps no data, so there is no database to pass in."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,19 +10,11 @@ from flask.testing import FlaskClient
 from portal import create_app
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own FLASK_* variables (FLASK_SITE_NAME, FLASK_DEBUG ...)
-    must not change what the tests see: the factory reads them all."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def config() -> dict[str, object]:
     """The test config: testing mode, a secret, CSRF off (one test turns it on).
-    The team portals are built with it too."""
+    The team portals are built with it too. Given a test config, the factory
+    reads neither instance/config.py nor the developer's FLASK_* variables."""
     return {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
 
 

@@ -191,6 +191,17 @@ def test_the_name_form_needs_its_csrf_token(config: dict[str, object]) -> None:
     assert client.get("/api/me").json == {"name": "Ada"}
 
 
+def test_the_longest_name_fits_under_the_body_limit(config: dict[str, object]) -> None:
+    """50 characters of 4 bytes each in UTF-8, percent-encoded, and the form's
+    CSRF token: the biggest honest post, which MAX_CONTENT_LENGTH lets through."""
+    client = create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
+    name = "\N{SNAKE}" * 50
+    token = csrf_token(client.get("/").text)
+    response = client.post("/name", data={"name": name, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    assert client.get("/api/me").json == {"name": name}
+
+
 @pytest.mark.parametrize("outer", ["", "/outer", "/two/levels"])
 def test_url_for_in_each_app_carries_every_prefix_in_front(
     app: Flask, outer: str
