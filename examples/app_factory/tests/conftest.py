@@ -16,8 +16,9 @@ from bookmarks import create_app
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory reads FLASK_* variables: the developer's own must not change
-    what the tests see (the tests of that layer set theirs)."""
+    """Built without a test config, the factory reads FLASK_* variables: the
+    developer's own must not change what the tests see (the tests of that layer
+    set theirs)."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)

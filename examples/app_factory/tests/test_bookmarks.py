@@ -123,20 +123,30 @@ def another_worker_creating_tables(database_url: str) -> Iterator[list[str]]:
         event.remove(Table, "before_create", creates_it_first)
 
 
-# Configuration: each source overrides the ones before it.
+# Configuration: defaults, then instance/config.py, then FLASK_* variables over
+# it; or, given a test config, the defaults and the test config alone.
 
 
 @pytest.mark.parametrize(
-    ("instance_file", "env", "test_value", "expected"),
+    ("instance_file", "env", "test_config", "expected"),
     [
         (False, False, None, "Bookmarks"),
         (True, False, None, "from config.py"),
         (False, True, None, "from env"),
         (True, True, None, "from env"),
-        (True, True, "from test_config", "from test_config"),
-        (False, False, "from test_config", "from test_config"),
+        (True, True, {"SITE_NAME": "from test_config"}, "from test_config"),
+        (False, False, {"SITE_NAME": "from test_config"}, "from test_config"),
+        (True, True, {}, "Bookmarks"),
     ],
-    ids=["default", "instance", "env", "env-over-instance", "test-over-all", "test"],
+    ids=[
+        "default",
+        "instance",
+        "env",
+        "env-over-instance",
+        "test-over-all",
+        "test",
+        "test-alone",
+    ],
 )
 def test_config_precedence(
     instance_folder: Path,
@@ -144,7 +154,7 @@ def test_config_precedence(
     config: dict[str, object],
     instance_file: bool,
     env: bool,
-    test_value: str | None,
+    test_config: dict[str, object] | None,
     expected: str,
 ) -> None:
     if instance_file:
@@ -152,23 +162,25 @@ def test_config_precedence(
         (instance_folder / "config.py").write_text('SITE_NAME = "from config.py"\n')
     if env:
         monkeypatch.setenv("FLASK_SITE_NAME", "from env")
-    if test_value is not None:
-        config["SITE_NAME"] = test_value
+    # Built as deployed (no test config), the app takes its secret from outside.
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from env")
 
-    app = create_app(config)
+    app = create_app(None if test_config is None else {**config, **test_config})
 
     assert app.instance_path == str(instance_folder)
     assert app.config["SITE_NAME"] == expected
+    assert app.secret_key == ("from env" if test_config is None else "test")
     response = app.test_client().get("/")
     assert response.status_code == 200, response.text
     assert f"<title>Saved links · {expected}</title>" in response.text
 
 
 def test_env_values_are_parsed_as_json(
-    monkeypatch: pytest.MonkeyPatch, config: dict[str, object]
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from env")
     monkeypatch.setenv("FLASK_BOOKMARKS_PER_PAGE", "3")
-    assert create_app(config).config["BOOKMARKS_PER_PAGE"] == 3
+    assert create_app().config["BOOKMARKS_PER_PAGE"] == 3
 
 
 def test_database_defaults_to_the_instance_folder(instance_folder: Path) -> None:
@@ -328,6 +340,25 @@ def test_valid_bookmark_is_stored(
     app: Flask, client: FlaskClient, url: str, title: str
 ) -> None:
     response = add(client, url, title)
+
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(url, title)]
+
+
+def test_the_biggest_bookmark_fits_under_the_body_limit(
+    config: dict[str, object],
+) -> None:
+    """A URL and a title at their limits, each character 4 bytes in UTF-8 and
+    percent-encoded, and the form's CSRF token: the biggest honest post."""
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    url = "https://example.com/" + "\N{SNAKE}" * 1980
+    title = "\N{SNAKE}" * 200
+    token = csrf_token(client.get("/").text)
+
+    response = client.post(
+        "/add", data={"url": url, "title": title, "csrf_token": token}
+    )
 
     assert response.status_code == 303, response.text
     assert stored(app) == [(url, title)]
