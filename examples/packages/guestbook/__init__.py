@@ -15,14 +15,20 @@ from . import api
 from . import db
 from . import errors
 
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
 # The package's name, so Flask finds templates/ and static/ inside the package.
 app = Flask(__name__, instance_relative_config=True)
 app.config.from_mapping(
     SECRET_KEY=None,
     # Data lives in the instance folder, outside the package.
     DATABASE=os.path.join(app.instance_path, "guestbook.sqlite"),
-    # An entry is a name and 500 characters: 16 KiB holds any honest form.
-    MAX_CONTENT_LENGTH=16 * 1024,
+    # The biggest form: a name of 60 and a message of 500 characters, 12 bytes
+    # each (4 in UTF-8, percent-encoded), and a CSRF token: under 8 KiB.
+    MAX_CONTENT_LENGTH=8 * 1024,
     SESSION_COOKIE_SAMESITE="Lax",
 )
 app.config.from_pyfile("config.py", silent=True)  # instance/config.py
@@ -30,7 +36,7 @@ app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE
 if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
     app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
 if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-    raise RuntimeError(errors.MISSING_KEY)
+    raise RuntimeError(MISSING_KEY)
 
 os.makedirs(app.instance_path, exist_ok=True)
 errors.init_app(app)  # first: its guard must run before CSRFProtect's check

@@ -211,6 +211,22 @@ def test_entries_at_the_limits_are_stored(client: FlaskClient) -> None:
     assert api_entries(client) == [("x" * 60, "y" * 500)]
 
 
+def test_the_biggest_entry_fits_under_the_body_limit(
+    load_app: LoadApp, config: dict[str, Any]
+) -> None:
+    """A name and a message at their limits, each character 4 bytes in UTF-8
+    and percent-encoded, and the form's CSRF token: the biggest honest post."""
+    del config["WTF_CSRF_ENABLED"]  # on, as it is by default
+    client = load_app(config).test_client()
+    name, message = "\N{SNAKE}" * 60, "\N{SNAKE}" * 500
+    token = csrf_token(client.get("/").text)
+    response = client.post(
+        "/sign", data={"name": name, "message": message, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    assert api_entries(client) == [(name, message)]
+
+
 def test_entries_are_kept_in_the_instance_folder_across_imports(
     load_app: LoadApp, config: dict[str, Any], instance_folder: Path
 ) -> None:
