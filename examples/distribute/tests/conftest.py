@@ -16,8 +16,9 @@ from shelf_app import create_app
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory reads FLASK_* variables (FLASK_DATABASE moves the database):
-    the developer's own must not change what the tests see."""
+    """Built without a test config (as the `shelf` command builds it), the
+    factory reads FLASK_* variables (FLASK_DATABASE moves the database): the
+    developer's own must not change what the tests see."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)

@@ -150,6 +150,18 @@ def test_adding_a_book_needs_the_pages_csrf_token(app: Flask) -> None:
     assert stored_books(app) == [("Dune", "")]
 
 
+def test_the_biggest_book_fits_under_the_body_limit(app: Flask) -> None:
+    """A title and an author at their limits, each character 4 bytes in UTF-8
+    and percent-encoded, and the page's CSRF token: the biggest honest post."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    book = {"title": "\N{SNAKE}" * 200, "author": "\N{SNAKE}" * 100}
+    token = csrf_token(client.get("/").text)
+    added = client.post("/", data={**book, "csrf_token": token})
+    assert added.status_code == 303, added.text
+    assert stored_books(app) == [(book["title"], book["author"])]
+
+
 def test_init_db_empties_the_shelf(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         db = get_db()
