@@ -14,6 +14,10 @@ from . import errors
 from . import views
 
 csrf = CSRFProtect()
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,7 +25,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SECRET_KEY=None,
         DATABASE=os.path.join(app.instance_path, "book_reviews.sqlite"),
-        MAX_CONTENT_LENGTH=16 * 1024,  # a review is at most 2,000 characters
+        # The biggest review: 2,000 characters of up to 4 UTF-8 bytes each,
+        # form-encoded as %XX (24,000 bytes), with its stars and CSRF token.
+        MAX_CONTENT_LENGTH=25 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
         # In this process's memory: right for one process. With several
         # workers, each would cache (and drop) on its own: use Redis there,
@@ -33,14 +39,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CACHE_KEY_PREFIX="book_reviews:",
         CACHE_DEFAULT_TIMEOUT=300,  # for entries whose decorator names none
     )
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_CACHE_TYPE, ...
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_CACHE_TYPE, ...
+    else:
         app.config.from_mapping(test_config)
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+        raise RuntimeError(MISSING_KEY)
 
     os.makedirs(app.instance_path, exist_ok=True)
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check

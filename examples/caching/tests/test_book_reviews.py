@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as StillWaiting
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,10 +132,13 @@ def test_simplecache_is_the_default(config: dict[str, object]) -> None:
 
 
 def test_redis_is_chosen_with_flask_cache_type_and_redis_url(
-    config: dict[str, object], monkeypatch: pytest.MonkeyPatch, redis_url: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
 ) -> None:
+    """As deployed: no test config, everything from the environment."""
     monkeypatch.setenv("FLASK_CACHE_TYPE", "RedisCache")  # redis_url set REDIS_URL
-    app = create_app(config)
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test")
+    monkeypatch.setenv("FLASK_DATABASE", str(tmp_path / "book_reviews.sqlite"))
+    app = create_app()
     assert isinstance(app.extensions["cache"][cache], RedisCache)
     get(app.test_client(), "/?q=emma")
     with redis.Redis.from_url(redis_url) as server:
@@ -473,6 +477,20 @@ def test_csrf_rejects_a_review_without_the_token_and_accepts_one_with_it(
     assert response.status_code == 303, response.text
     with app.app_context():
         assert [r["stars"] for r in books.latest_reviews(5)] == [5]
+
+
+def test_the_longest_review_fits_under_the_body_limit(
+    config: dict[str, object],
+) -> None:
+    """2,000 characters of four UTF-8 bytes each, form-encoded, with the token."""
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    token = csrf_token(get(client, "/books/5").text)
+    form = {"stars": "5", "comment": "\N{BOOKS}" * 2000, "csrf_token": token}
+    response = client.post("/books/5/reviews", data=form)
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        assert [len(r["comment"]) for r in books.latest_reviews(5)] == [2000]
 
 
 # --- The page that is never cached ----------------------------------------------
