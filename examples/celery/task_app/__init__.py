@@ -14,6 +14,10 @@ from . import views
 from .celery_app import celery_init_app
 
 csrf = CSRFProtect()
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
 # Seconds to wait on Redis before giving up with a 503: a frozen server must
 # not hold a request (or a worker) for minutes.
 REDIS_TIMEOUT = 3
@@ -27,7 +31,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SECRET_KEY=None,
         SECONDS_PER_ITEM=0.5,  # how slow the `process` task is
-        MAX_CONTENT_LENGTH=16 * 1024,  # the forms send a few numbers
+        # The forms send a number or two and a CSRF token, as multipart from
+        # tasks.js: well under 1 KiB with the parts' headers.
+        MAX_CONTENT_LENGTH=4 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
         CELERY={
             "broker_url": redis_url,
@@ -55,16 +61,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "broker_connection_retry_on_startup": True,
         },
     )
-    app.config.from_pyfile("config.py", silent=True)
-    # FLASK_SECRET_KEY, and nested values too:
-    # FLASK_CELERY__broker_transport_options__visibility_timeout=600
-    app.config.from_prefixed_env()
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        # FLASK_SECRET_KEY, and nested values too:
+        # FLASK_CELERY__broker_transport_options__visibility_timeout=600
+        app.config.from_prefixed_env()
+    else:
         app.config.from_mapping(test_config)
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+        raise RuntimeError(MISSING_KEY)
 
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check
     celery_init_app(app)

@@ -1,4 +1,5 @@
-"""Errors in the app's own shape: JSON at /api and under it, a page elsewhere."""
+"""Errors under /api in JSON, for the page's script; a 503 when Redis is out of
+reach; and the guard for nameless form parts."""
 
 from __future__ import annotations
 
@@ -6,19 +7,12 @@ import redis
 from flask import abort
 from flask import current_app
 from flask import Flask
-from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from kombu.exceptions import OperationalError
-from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import HTTPException
-from werkzeug.exceptions import SecurityError
 from werkzeug.exceptions import ServiceUnavailable
 
-MISSING_KEY = (
-    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
-    "'import secrets; print(secrets.token_hex())'), or run with --debug."
-)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -35,26 +29,25 @@ def refuse_nameless_parts() -> None:
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
-    # A missing CSRF token (flask_wtf's CSRFError) is a BadRequest: it lands here too.
-    status = error.code or 500
-    # Keep the headers the error brings (Allow on a 405), not its HTML Content-Type.
+    """JSON at /api and under it, whatever the client accepts; elsewhere
+    Flask's own page. A missing CSRF token (CSRFError) is a 400 like any other."""
+    if request.path != "/api" and not request.path.startswith("/api/"):
+        return error
+    # Keep the headers the error brings (Allow on a 405, Retry-After on a 503),
+    # not its HTML Content-Type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    if status == 503:
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    if request.path == "/api" or request.path.startswith("/api/"):
-        return {"error": error.name, "message": error.description}, status, headers
-    if isinstance(request.routing_exception, BadHost | SecurityError):
-        # No URL can be built for this Host header, so no page with links either.
-        headers["Content-Type"] = "text/plain; charset=utf-8"
-        return f"{status} {error.name}: {error.description}", status, headers
-    return render_template("error.html", error=error), status, headers
+    body = {"error": error.name, "message": error.description}
+    return body, error.code or 500, headers
 
 
 def handle_queue_down(error: Exception) -> ResponseReturnValue:
     """Redis is unreachable or frozen: a 503 the client can retry, not a 500."""
     current_app.logger.error("The task queue is unavailable: %r", error)
     return handle_http_error(
-        ServiceUnavailable("The task queue is unavailable. Try again shortly.")
+        ServiceUnavailable(
+            "The task queue is unavailable. Try again shortly.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
     )
 
 
