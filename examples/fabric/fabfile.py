@@ -31,6 +31,8 @@ from invoke.exceptions import Exit
 PROJECT = Path(__file__).resolve().parent
 PACKAGE = "deployable_app"
 
+# The demo app signs nothing, but an app you deploy with this fabfile likely
+# does (sessions, CSRF tokens): its secret is made here, once, on the server.
 SETTINGS = """\
 # deployable_app's settings on this server, written by `fab bootstrap` and
 # never overwritten: edit them here. wsgi.py names this file in

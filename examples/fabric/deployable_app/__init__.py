@@ -30,27 +30,16 @@ except PackageNotFoundError:  # run from the source folder
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=None,
-        SITE_NAME="Deployable app",
-        # The app takes no uploads or forms: 16 KiB is plenty.
-        MAX_CONTENT_LENGTH=16 * 1024,
-        SESSION_COOKIE_SAMESITE="Lax",
-    )
-    if os.environ.get(SETTINGS_VARIABLE):
-        # Set but unreadable is an error at start-up, not a silent default.
-        app.config.from_envvar(SETTINGS_VARIABLE)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_SITE_NAME
-    if test_config is not None:
+    app = Flask(__name__)
+    app.config.from_mapping(SITE_NAME="Deployable app")
+    if test_config is None:
+        if os.environ.get(SETTINGS_VARIABLE):
+            # Set but unreadable is an error at start-up, not a silent default.
+            app.config.from_envvar(SETTINGS_VARIABLE)
+    else:
         app.config.from_mapping(test_config)
-    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
-        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
-    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+    app.config["VERSION"] = __version__  # what the code is, not a setting
 
-    app.config["VERSION"] = __version__
     errors.init_app(app)
     app.register_blueprint(views.bp)
     return app

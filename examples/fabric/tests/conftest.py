@@ -49,8 +49,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config() -> dict[str, object]:
-    """The test config: testing mode and a secret. The app stores no data."""
-    return {"TESTING": True, "SECRET_KEY": "test"}
+    """The test config: testing mode. The app signs nothing and stores no data."""
+    return {"TESTING": True}
 
 
 @pytest.fixture
@@ -61,15 +61,6 @@ def app(config: dict[str, object]) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@pytest.fixture
-def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """For the tests of the defaults: apps made during the test get a temporary
-    instance folder (no config.py) instead of instance/ beside the package."""
-    path = tmp_path / "instance"
-    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
-    return path
 
 
 @pytest.fixture(scope="session")
