@@ -155,9 +155,6 @@ class TimedCache:
                 del self._entries[next(iter(self._entries))]  # the oldest
             self._entries[key] = (now + timeout, value)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def init_app(app: Flask) -> None:
     """Give the app its own cache: apps in one process (tests) share nothing."""

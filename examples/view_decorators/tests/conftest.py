@@ -4,23 +4,11 @@ is no database or instance folder to pass in."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from guarded_views import create_app
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """create_app() reads FLASK_* variables: the developer's own (such as
-    FLASK_APPLICATION_ROOT, which moves every redirect, or
-    FLASK_WTF_CSRF_ENABLED) must not change what the tests see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
