@@ -43,16 +43,6 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
-    developer's own, such as FLASK_MAILING_LIST_CAPACITY, must not change what
-    the tests see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def config() -> dict[str, object]:
     """The test config: testing mode, a secret, CSRF off (the CSRF and browser
