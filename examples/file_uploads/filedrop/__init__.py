@@ -12,6 +12,11 @@ from flask_wtf.csrf import CSRFProtect
 from . import errors
 from . import views
 
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
 csrf = CSRFProtect()
 
 
@@ -33,14 +38,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_FORM_PARTS=10,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_UPLOAD_FOLDER, ...
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_UPLOAD_FOLDER, ...
+    else:
         app.config.from_mapping(test_config)
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
+    # FLASK_SECRET_KEY=12345 is read as JSON: an int is no key either.
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
+        raise RuntimeError(MISSING_KEY)
 
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check

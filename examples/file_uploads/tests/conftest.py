@@ -46,16 +46,6 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory reads FLASK_* variables (`from_prefixed_env()`): the
-    developer's own, such as FLASK_MAX_CONTENT_LENGTH, must not change what the
-    tests see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> dict[str, object]:
     """The test config: testing mode, a secret, CSRF off (two tests turn it on),
