@@ -7,6 +7,7 @@ from flask import Blueprint
 from flask import request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,6 +18,7 @@ LIMIT = 10**12
 @bp.post("/add")
 def add() -> ResponseReturnValue:
     """Add two numbers sent as JSON; answer with JSON, errors included."""
+    request.get_data()  # first: a body over MAX_CONTENT_LENGTH is a 413, of any type
     if not request.is_json:
         abort(415, "Send the numbers as JSON, with Content-Type: application/json.")
     try:
@@ -39,3 +41,14 @@ def number(data: dict[str, object], name: str) -> int | float:
     if not -LIMIT <= value <= LIMIT:
         abort(400, f"{name} must be between -{LIMIT:,} and {LIMIT:,}.")
     return value
+
+
+def json_error(error: HTTPException) -> ResponseReturnValue:
+    """An error at /api or under it as {"error", "message"}, which the pages
+    show; elsewhere Flask's own error page."""
+    if request.path != "/api" and not request.path.startswith("/api/"):
+        return error
+    # Keep what the error says in its headers (Allow on a 405), not its HTML type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    body = {"error": error.name, "message": error.description}
+    return body, error.code or 500, headers

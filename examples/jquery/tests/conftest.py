@@ -48,8 +48,7 @@ def unavailable(reason: str) -> NoReturn:
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
-    developer's own, such as FLASK_WTF_CSRF_ENABLED, must not change what the
-    tests see."""
+    developer's own, such as FLASK_DEBUG, must not change what the tests see."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)
@@ -57,9 +56,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config() -> dict[str, object]:
-    """The test config: testing mode, a secret, CSRF off (the CSRF tests and the
-    browser build apps with it on). The app stores no data."""
-    return {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+    """The test config: testing mode. The app signs nothing and stores no
+    data, so there is no secret or database to pass in."""
+    return {"TESTING": True}
 
 
 @pytest.fixture

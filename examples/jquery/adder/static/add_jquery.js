@@ -1,7 +1,7 @@
 // Add two numbers with jQuery's $.ajax(): loaded after jquery.min.js.
 "use strict";
 
-// The page hands over the API's URL (url_for|tojson); the form holds the CSRF token.
+// The page hands over the API's URL (url_for|tojson): no path is written here.
 const api = JSON.parse($("#api").text());
 
 $("#adder").on("submit", function (event) {
@@ -13,7 +13,6 @@ $("#adder").on("submit", function (event) {
     url: api.add,
     method: "POST",
     contentType: "application/json",
-    headers: { "X-CSRFToken": $form.find("[name=csrf_token]").val() },
     // An empty field is NaN, which JSON.stringify sends as null.
     data: JSON.stringify({
       a: $form.find("[name=a]").prop("valueAsNumber"),
