@@ -32,10 +32,6 @@ class LazyView:
         self.__doc__ = f"{import_name}, imported at its first request."
         self._view: ViewFunction | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._view is not None
-
     def load(self) -> ViewFunction:
         """The real view, imported now if need be.
 

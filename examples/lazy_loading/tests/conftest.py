@@ -27,9 +27,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config() -> dict[str, object]:
-    """The test config: testing mode and a secret. The app keeps no data, so
-    there is no database or instance path to pass in."""
-    return {"TESTING": True, "SECRET_KEY": "test"}
+    """The test config: testing mode. The app signs nothing and keeps no data,
+    so there is no secret, database or instance path to pass in."""
+    return {"TESTING": True}
 
 
 @pytest.fixture
