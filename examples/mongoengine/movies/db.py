@@ -66,11 +66,6 @@ def server_unavailable(error: ConnectionFailure) -> ResponseReturnValue:
     return response
 
 
-def close() -> None:
-    """Close this process's connection: after a test, or before shutting down."""
-    disconnect(ALIAS)
-
-
 def add_demo_movies() -> None:
     """Give an empty database a few movies to filter; leave any other alone."""
     if Movie.objects.first() is not None:

@@ -20,6 +20,7 @@ import pymongo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from mongoengine import disconnect
 
 from movies import create_app
 from movies import db
@@ -40,9 +41,9 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory reads FLASK_* variables (`from_prefixed_env()`): the
-    developer's own, such as FLASK_MONGODB_URI, must not change what the tests
-    see (the tests of that layer set theirs)."""
+    """Built with no test config, the app reads FLASK_* variables
+    (`from_prefixed_env()`): the developer's own, such as FLASK_MONGODB_URI,
+    must not change what the tests see (the tests of that layer set theirs)."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)
@@ -82,7 +83,7 @@ def make_app(config: dict[str, Any]) -> Iterator[MakeApp]:
         for name in names:
             client.drop_database(name)
         client.close()
-    db.close()
+    disconnect(db.ALIAS)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from mongoengine import disconnect
 from mongoengine.connection import get_connection
 from mongoengine.connection import get_db
 from werkzeug.exceptions import BadRequest
@@ -109,38 +110,35 @@ def test_without_a_uri_it_uses_mongomock_and_says_so(
         page = app.test_client().get("/").text
         assert "In-memory database (mongomock):" in page
     finally:
-        db.close()
+        disconnect(db.ALIAS)
 
 
 @pytest.mark.usefixtures("instance_folder")
-def test_the_uri_comes_from_flask_mongodb_uri(
-    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_uri_comes_from_flask_mongodb_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     # Nothing listens on port 1; pymongo connects only when first asked.
     monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/elsewhere")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test")
+    monkeypatch.setenv("FLASK_DEMO_MOVIES", "false")  # would ask the server
     try:
-        app = create_app(config)
+        app = create_app()  # as deployed: the config from the environment
         assert app.config["MONGODB_URI"] == "mongodb://127.0.0.1:1/elsewhere"
         assert type(get_connection(db.ALIAS)) is pymongo.MongoClient
         assert get_db(db.ALIAS).name == "elsewhere"
-        assert "In-memory database" not in app.test_client().get("/movies/new").text
+        page = app.test_client().get("/movies/new")
+        assert page.status_code == 200, page.text
+        assert "In-memory database" not in page.text
     finally:
-        db.close()
+        disconnect(db.ALIAS)
 
 
 @pytest.mark.parametrize(
     ("path", "is_json"), [("/", False), ("/api/movies", True)], ids=["page", "api"]
 )
-@pytest.mark.usefixtures("instance_folder")
 def test_an_unreachable_server_is_a_503_not_a_hang(
-    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, path: str, is_json: bool
+    make_app: MakeApp, path: str, is_json: bool
 ) -> None:
-    monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/nobody-listens")
-    try:
-        app = create_app(config)
-        response = app.test_client().get(path)
-    finally:
-        db.close()
+    app = make_app(MONGODB_URI="mongodb://127.0.0.1:1/nobody-listens")
+    response = app.test_client().get(path)
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == "30"
     message = "The database is unavailable. Try again shortly."
