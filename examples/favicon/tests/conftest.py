@@ -23,8 +23,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config() -> dict[str, object]:
-    """The test config: testing mode and a secret."""
-    return {"TESTING": True, "SECRET_KEY": "test"}
+    """The test config: testing mode. The app signs nothing: no secret."""
+    return {"TESTING": True}
 
 
 @pytest.fixture

@@ -144,11 +144,16 @@ def test_pages_link_the_icon_file(client: FlaskClient) -> None:
     assert icon.data == ICON.read_bytes()
 
 
-def test_error_pages_link_the_icon_too(client: FlaskClient) -> None:
+def test_a_page_without_the_link_still_finds_the_icon_at_the_root(
+    client: FlaskClient,
+) -> None:
+    """Flask's own error pages link no icon: browsers then ask /favicon.ico."""
     response = client.get("/favicon.png")
     assert response.status_code == 404, response.text
-    assert "Back to the home page" in response.text
-    assert icon_links(response.text) == ["/static/favicon.ico"]
+    assert icon_links(response.text) == []
+    icon = client.get("/favicon.ico", buffered=True)
+    assert icon.status_code == 200, icon.text
+    assert icon.data == ICON.read_bytes()
 
 
 # --- /favicon.ico, served ---------------------------------------------------------
@@ -184,7 +189,7 @@ def test_favicon_route_answers_a_revalidation_with_304(client: FlaskClient) -> N
 def test_favicon_route_accepts_only_reads(client: FlaskClient) -> None:
     response = client.post("/favicon.ico")
     assert response.status_code == 405, response.text
-    assert "Back to the home page" in response.text
+    assert set(response.allow) == {"GET", "HEAD", "OPTIONS"}
 
 
 # --- /favicon.ico, redirected --------------------------------------------------------
@@ -212,10 +217,10 @@ def test_redirect_keeps_the_prefix_the_app_is_mounted_under(
 
 
 def test_redirect_is_switched_on_from_the_environment(
-    config: dict[str, object], monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("FLASK_FAVICON_REDIRECT", "true")
-    client = create_app(config).test_client()
+    client = create_app().test_client()  # as deployed: no test config
     assert client.get("/favicon.ico").status_code == 301
     assert "a permanent redirect" in client.get("/").text
 
