@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from flask import abort
 from flask import Blueprint
 from flask import current_app
-from flask import get_flashed_messages
 from flask import render_template
 from flask import request
 from flask import Response
@@ -64,9 +63,6 @@ def report() -> ResponseReturnValue:
 @bp.get("/timeline")
 def timeline() -> ResponseReturnValue:
     count = count_arg("events", default=10, maximum=MAX_EVENTS)
-    # The layout shows flashed messages, which takes them out of the session.
-    # Do it now: once the body has started, the session cookie is already sent.
-    get_flashed_messages()
     # stream_template renders piece by piece, keeping the request context
     # (url_for, request, session) until the last piece is sent.
     body = stream_template(

@@ -185,19 +185,6 @@ def test_timeline_builds_its_links_while_streaming_under_a_prefix(
     assert response.text.count("<li>") == 10  # the default number of events
 
 
-def test_a_flash_in_a_streamed_page_is_taken_before_the_body_starts(
-    client: FlaskClient,
-) -> None:
-    with client.session_transaction() as session:
-        session["_flashes"] = [("message", "Saved.")]
-    with client.get("/timeline?events=1", buffered=False) as response:
-        # The session lost its flash in the view: the cookie says so up front.
-        assert "session=" in response.headers["Set-Cookie"]
-        assert "Cookie" in response.headers["Vary"]
-        assert '<p class="flash" role="status">Saved.</p>' in "".join(chunks(response))
-    assert "Saved." not in client.get("/").text  # shown once, not again
-
-
 # --- Request data in a generator: stream_with_context ---------------------------
 
 
