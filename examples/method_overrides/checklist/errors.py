@@ -1,4 +1,4 @@
-"""Errors in the app's own shape: JSON at /api and under it, a page elsewhere."""
+"""Error pages in the checklist's layout, and the guard its CSRF check needs."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
-
-MISSING_KEY = (
-    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
-    "'import secrets; print(secrets.token_hex())'), or run with --debug."
-)
 
 
 def refuse_nameless_parts() -> None:
@@ -34,8 +29,6 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     # Keep what the error says in its headers (Allow on a 405), not its HTML type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    if request.path == "/api" or request.path.startswith("/api/"):
-        return {"error": error.name, "message": error.description}, status, headers
     if isinstance(request.routing_exception, BadHost | SecurityError):
         # No URL can be built for this Host header, so no page with links either.
         headers["Content-Type"] = "text/plain; charset=utf-8"

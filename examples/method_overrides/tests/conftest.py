@@ -3,7 +3,6 @@ temporary database, and its test client."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checklist import create_app
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
-    developer's own, such as FLASK_MAX_CONTENT_LENGTH, must not change what
-    the tests see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
