@@ -13,7 +13,7 @@ from polyglot import create_app
 
 @pytest.fixture
 def app() -> Flask:
-    return create_app({"TESTING": True, "SECRET_KEY": "test"})
+    return create_app({"TESTING": True})
 
 
 @pytest.fixture
