@@ -77,6 +77,10 @@ def echo() -> ResponseReturnValue:
     if request.is_json:
         report = {"kind": "json", "json": read_json()}
     elif request.mimetype in FORM_TYPES:
+        if None in request.form or None in request.files:
+            # Werkzeug files a part with no name under the key None
+            # (pallets/werkzeug#3032): no field to report it under.
+            abort(400, "Every part of a multipart form needs a name.")
         report = {
             "kind": "form" if request.mimetype.endswith("urlencoded") else "multipart",
             "form": request.form.to_dict(flat=False),

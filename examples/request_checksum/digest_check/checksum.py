@@ -69,10 +69,10 @@ class DigestRequest(Request):
 
     @cached_property
     def stream(self) -> IO[bytes]:
-        # Wrapped the first time anything asks for the body, so no
-        # before_request hook (errors.py parses multipart forms in one) can
-        # read past the hash. super().stream is Werkzeug's own stream, which
-        # stops at Content-Length and at MAX_CONTENT_LENGTH (413).
+        # Wrapped the first time anything asks for the body, so nothing, not
+        # even a before_request hook that reads request.form, can read past
+        # the hash. super().stream is Werkzeug's own stream, which stops at
+        # Content-Length and at MAX_CONTENT_LENGTH (413).
         return cast(IO[bytes], HashingStream(super().stream))
 
     def body_sha256(self) -> bytes:
