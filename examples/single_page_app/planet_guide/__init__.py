@@ -13,21 +13,9 @@ from . import shell
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=None,
-        # Every route is a GET: no request body is ever read.
-        MAX_CONTENT_LENGTH=1024,
-        SESSION_COOKIE_SAMESITE="Lax",
-    )
-    app.config.from_pyfile("config.py", silent=True)  # instance/config.py
-    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_...
+    app = Flask(__name__)
     if test_config is not None:
         app.config.from_mapping(test_config)
-    if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
-        app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
-    if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
-        raise RuntimeError(errors.MISSING_KEY)
 
     errors.init_app(app)
     app.register_blueprint(api.bp)

@@ -41,20 +41,10 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """create_app() reads FLASK_* variables: the developer's own (such as
-    FLASK_SERVER_NAME, which would change what every route matches) must not
-    change what the tests see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def config() -> dict[str, object]:
-    """The test config: testing mode and a secret."""
-    return {"TESTING": True, "SECRET_KEY": "test"}
+    """The test config: testing mode (the app signs nothing: no secret)."""
+    return {"TESTING": True}
 
 
 @pytest.fixture
