@@ -11,11 +11,6 @@ from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
 
-MISSING_KEY = (
-    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
-    "'import secrets; print(secrets.token_hex())'), or run with --debug."
-)
-
 
 def refuse_nameless_parts() -> None:
     """Answer 400 to a multipart part with no name.

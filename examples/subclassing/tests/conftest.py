@@ -3,7 +3,6 @@ temporary database, its test client, and a client that shows the wire."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import Client
 
 from ledger import create_app
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
-    developer's own, such as FLASK_SERVER_NAME, must not change what the tests
-    see."""
-    for name in list(os.environ):
-        if name.startswith("FLASK_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

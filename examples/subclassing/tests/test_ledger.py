@@ -334,3 +334,20 @@ def test_the_form_needs_its_csrf_token(config: dict[str, object]) -> None:
     response = client.post("/expenses", data={**EXPENSE, "csrf_token": token})
     assert response.status_code == 303, response.text
     assert stored(app) == [("19.99", "food", "2024-05-01", "")]
+
+
+def test_the_json_api_needs_no_csrf_token_but_a_cross_site_form_fails(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    response = client.post("/api/expenses", json=EXPENSE)
+    assert response.status_code == 201, response.text
+    # What another site's <form> can send: no application/json body, ever.
+    for enctype in ("application/x-www-form-urlencoded", "text/plain"):
+        response = client.post(
+            "/api/expenses", data=json.dumps(EXPENSE), content_type=enctype
+        )
+        assert response.status_code == 400, response.text
+        assert "Send a JSON object" in body(response)["message"]
+    assert stored(app) == [("19.99", "food", "2024-05-01", "")]
