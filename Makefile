@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-copies lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
+.PHONY: run test test-copies test-reliability lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -31,8 +31,9 @@ typecheck: sync
 # coverage of examples/ and cookbook/ in every process the tests start,
 # printed at the end. PYTEST_ARGS="-n 0" runs it in one process.
 XDIST := --numprocesses auto --maxprocesses 4
-# Everything but the copy checks, which have a target of their own.
-SUITE := -m "not copies"
+# Everything but the copy checks and the reliability figures (load and
+# timings, which never belong in `make test`): each has a target of its own.
+SUITE := -m "not copies and not reliability"
 pytest: sync
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest $(XDIST) $(SUITE) $(PYTEST_ARGS)
@@ -43,6 +44,11 @@ pytest: sync
 # folder and installed into a fresh virtualenv: its tests pass there too.
 test-copies: sync
 	$(BIN)/pytest $(XDIST) -m copies tests/test_copies.py $(PYTEST_ARGS)
+
+# The reliability figures in their short form (make stress has the full one):
+# real servers under load, each figure at its target.
+test-reliability: sync
+	$(BIN)/pytest $(XDIST) -m reliability tests/test_reliability.py $(PYTEST_ARGS)
 
 sync: $(VENV)/.synced
 
