@@ -4,6 +4,7 @@ the moment it exists: no list to update."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import os
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,7 +117,7 @@ def test_the_package_hides_no_other_module(example: catalogue.Example) -> None:
     assert name not in sys.stdlib_module_names
     # Not even the example's own install may list it among the installed
     # libraries' modules (flit's editable installs do not; see UNINSTALLED).
-    assert name not in importlib.metadata.packages_distributions()
+    assert name not in installed_modules()
 
 
 @by_folder
@@ -286,6 +288,13 @@ def test_the_readmes_flask_app_option_works_from_the_folder(
         assert result.returncode == 0, result.stderr
 
 
+@functools.cache
+def installed_modules() -> Mapping[str, list[str]]:
+    """Which installed distributions provide each top-level module (read once:
+    it scans every installed distribution's file list)."""
+    return importlib.metadata.packages_distributions()
+
+
 def imported_distributions(package: Path) -> set[str]:
     """The distributions whose modules the package's code imports."""
     modules = set()
@@ -295,7 +304,7 @@ def imported_distributions(package: Path) -> set[str]:
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
-    owners = importlib.metadata.packages_distributions()
+    owners = installed_modules()
     return {
         normalize(dist)
         for module in modules - set(sys.stdlib_module_names)
@@ -820,11 +829,13 @@ def test_routes_survive_malformed_requests(
 
 
 def clean_env() -> dict[str, str]:
-    """This environment without the developer's Flask and Python settings."""
+    """This environment without the developer's Flask and Python settings, nor
+    coverage's (these processes run copies, outside the code it measures)."""
     return {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("FLASK_", "PYTHON")) and name != "REDIS_URL"
+        if not name.startswith(("FLASK_", "PYTHON", "COVERAGE_"))
+        and name != "REDIS_URL"
     }
 
 

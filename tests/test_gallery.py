@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 from werkzeug.exceptions import NotFound
@@ -37,9 +38,17 @@ from tests.conftest import csrf_token
 EXAMPLES = catalogue.discover()
 
 
-@pytest.fixture
-def gallery(redis_url: str) -> Client:
-    return Client(create_gallery({"TESTING": True}))
+@pytest.fixture(scope="module")
+def gallery(
+    redis_server: services.RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Client]:
+    """One gallery (25 apps) for the tests that only read its pages, built once:
+    an instance folder and a Redis database of its own, as each test's are."""
+    instance = tmp_path_factory.mktemp("instance")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "auto_find_instance_path", lambda self: str(instance))
+        patch.setenv("REDIS_URL", redis_server.new_database())
+        yield Client(create_gallery({"TESTING": True}))
 
 
 def soup_of(response: TestResponse) -> BeautifulSoup:
