@@ -50,6 +50,8 @@ class Row:
     met: bool | None  # None: no target (a contrast, or for information)
     # Shown under the table when the target is missed: why, and what would close it.
     why_missed: str = ""
+    # Markdown shown after the table (and the missed targets): the details.
+    details: str = ""
 
 
 def mib(n_bytes: float) -> str:

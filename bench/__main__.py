@@ -96,6 +96,9 @@ def report(rows: list[Row], seconds: float) -> str:
         parts += ["", "## Targets missed", ""]
         for row in missed:
             parts += [f"**{row.benchmark}**: {row.why_missed}", ""]
+    for row in rows:
+        if row.details:
+            parts += ["", row.details.rstrip(), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
