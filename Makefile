@@ -12,6 +12,10 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Compile the installed packages' bytecode once, at install (as pip does and
+# uv does not by default): where PYTHONDONTWRITEBYTECODE is set, as on CI,
+# every Python process of the suite would otherwise compile all it imports.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test test-copies test-reliability lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
 
