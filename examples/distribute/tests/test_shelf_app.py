@@ -94,13 +94,27 @@ def run(*command: str | Path, cwd: Path) -> str:
     return result.stdout
 
 
+def find_uv() -> str | None:
+    """uv on PATH, or the one the cookbook's Makefile fetches into .tools/; a
+    folder copied out of the cookbook may have neither."""
+    fetched = PROJECT.parents[1] / ".tools" / "bin" / "uv"
+    return shutil.which("uv") or (str(fetched) if fetched.exists() else None)
+
+
 def fresh_venv(path: Path, *requirements: str) -> Path:
-    """A new virtualenv (the standard library's, with pip), and the requirements
-    installed into it by pip, from the package index as a user's would be."""
+    """A new virtualenv, and the requirements installed into it from the package
+    index as a user's would be. With uv when there is one: it links the files
+    in from its cache, well under a second where pip takes ten. Else the
+    standard library's venv and pip."""
+    python = path / "bin" / "python"
+    if uv := find_uv():
+        run(uv, "venv", "--quiet", "--python", sys.executable, path, cwd=path.parent)
+        install = [uv, "pip", "install", "--quiet", "--python", python]
+        run(*install, *requirements, cwd=path.parent)
+        return path
     if importlib.util.find_spec("ensurepip") is None:
         unavailable("a virtualenv with pip needs ensurepip: apt install python3-venv")
     run(sys.executable, "-m", "venv", path, cwd=path.parent)
-    python = path / "bin" / "python"
     run(python, "-m", "pip", "install", "--quiet", *requirements, cwd=path.parent)
     return path
 
