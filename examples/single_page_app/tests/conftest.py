@@ -70,7 +70,9 @@ def live_server(app: Flask, prefix: str) -> Iterator[str]:
     `prefix`, as `flask run` serves it. Yields its base URL, prefix included."""
     wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
     server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    thread = Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to poll again: every 0.5 s by default.
+    poll = {"poll_interval": 0.05}
+    thread = Thread(target=server.serve_forever, kwargs=poll, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}{prefix}"
