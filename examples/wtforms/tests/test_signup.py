@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from wsgiref.types import WSGIApplication
 
@@ -232,11 +234,30 @@ BAD_FORMS = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def alice_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A users database with alice registered, made once for the module: her
+    password hash is slow on purpose (scrypt), too slow to make for each test."""
+    path = tmp_path_factory.mktemp("alice") / "users.sqlite"
+    add_user(create_app({"TESTING": True, "DATABASE": str(path)}), "alice")
+    return path
+
+
+@pytest.fixture
+def alice(alice_database: Path, config: dict[str, object]) -> None:
+    """alice is registered: the test's database is a copy of alice_database."""
+    shutil.copyfile(alice_database, str(config["DATABASE"]))
+
+
 @pytest.mark.parametrize(("data", "field", "message"), BAD_FORMS)
 def test_bad_input_is_a_400_with_the_message_next_to_its_field(
-    app: Flask, client: FlaskClient, data: dict[str, str], field: str, message: str
+    alice: None,
+    app: Flask,
+    client: FlaskClient,
+    data: dict[str, str],
+    field: str,
+    message: str,
 ) -> None:
-    add_user(app, "alice")
     response = client.post("/register", data=data)
     assert response.status_code == 400, response.text
     assert field_errors(response.text) == {field: [message]}
