@@ -29,6 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # mongodb://127.0.0.1:27017/movies, from FLASK_MONGODB_URI. None: an
         # in-memory mongomock database, so the example runs with no server.
         MONGODB_URI=None,
+        # How long a request waits for an unreachable server before it is a
+        # 503; pymongo's own default is 30 seconds.
+        MONGODB_TIMEOUT_MS=3000,
         DEMO_MOVIES=True,  # fill an empty database with a few movies
         MAX_CONTENT_LENGTH=16 * 1024,  # one movie's fields
         SESSION_COOKIE_SAMESITE="Lax",

@@ -19,9 +19,6 @@ from .models import Movie
 # MongoEngine keeps its connections per process, by name: Movie's meta names
 # this one, which leaves the default name to the rest of a project.
 ALIAS = "movies"
-# How long a request waits for an unreachable server before it is a 503;
-# pymongo's own default is 30 seconds.
-SERVER_TIMEOUT_MS = 3000
 
 
 def init_app(app: Flask) -> None:
@@ -36,7 +33,7 @@ def init_app(app: Flask) -> None:
             db="movies",
             alias=ALIAS,
             uuidRepresentation="standard",
-            serverSelectionTimeoutMS=SERVER_TIMEOUT_MS,
+            serverSelectionTimeoutMS=app.config["MONGODB_TIMEOUT_MS"],
         )
     else:
         app.logger.warning(

@@ -124,6 +124,8 @@ def test_the_uri_comes_from_flask_mongodb_uri(monkeypatch: pytest.MonkeyPatch) -
         assert app.config["MONGODB_URI"] == "mongodb://127.0.0.1:1/elsewhere"
         assert type(get_connection(db.ALIAS)) is pymongo.MongoClient
         assert get_db(db.ALIAS).name == "elsewhere"
+        # A server out of reach is a 503 after 3 s (MONGODB_TIMEOUT_MS).
+        assert get_connection(db.ALIAS).options.server_selection_timeout == 3
         page = app.test_client().get("/movies/new")
         assert page.status_code == 200, page.text
         assert "In-memory database" not in page.text
@@ -137,7 +139,12 @@ def test_the_uri_comes_from_flask_mongodb_uri(monkeypatch: pytest.MonkeyPatch) -
 def test_an_unreachable_server_is_a_503_not_a_hang(
     make_app: MakeApp, path: str, is_json: bool
 ) -> None:
-    app = make_app(MONGODB_URI="mongodb://127.0.0.1:1/nobody-listens")
+    # 100 ms, not the app's 3 s: nothing ever listens on port 1, so a longer
+    # wait would change nothing. (pymongo still waits half a second, its
+    # shortest pause between two tries.)
+    app = make_app(
+        MONGODB_URI="mongodb://127.0.0.1:1/nobody-listens", MONGODB_TIMEOUT_MS=100
+    )
     response = app.test_client().get(path)
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == "30"
