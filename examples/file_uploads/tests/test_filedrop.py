@@ -423,16 +423,20 @@ def test_a_browser_upload_shows_its_progress_then_the_file_downloads_back(
     config: dict[str, object],
     prefix: str,
     uploads: Path,
+    tmp_path: Path,
 ) -> None:
-    # A few MB, so the browser has something to report progress on.
+    # A few MB, so the browser has something to report progress on. In a
+    # file, as a visitor picks one: the browser reads it as it sends it (a
+    # buffer would first be copied into the page, a second or more).
     content = bytes(range(256)) * (3 * MiB // 256)
+    picked = tmp_path / "picked" / "report.txt"
+    picked.parent.mkdir()
+    picked.write_bytes(content)
     with serve(page, live_server, config, prefix) as base:
         page.goto(f"{base}/")
         expect(page.get_by_text("Nothing uploaded yet.")).to_be_visible()
         page.evaluate(RECORD_PROGRESS)
-        page.get_by_label("File").set_input_files(
-            {"name": "report.txt", "mimeType": "text/plain", "buffer": content}
-        )
+        page.get_by_label("File").set_input_files(picked)
         page.get_by_role("button", name="Upload").click()
 
         # upload.js puts the page the server answered in place of this one.
