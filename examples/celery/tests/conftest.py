@@ -303,7 +303,9 @@ def live_server() -> Iterator[Callable[[WSGIApplication], str]]:
 
     def serve(wsgi: WSGIApplication) -> str:
         server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-        thread = Thread(target=server.serve_forever, daemon=True)
+        # shutdown() waits for the loop to poll again: every 0.5 s by default.
+        poll = {"poll_interval": 0.05}
+        thread = Thread(target=server.serve_forever, kwargs=poll, daemon=True)
         thread.start()
         running.append((server, thread))
         return f"http://127.0.0.1:{server.server_port}"

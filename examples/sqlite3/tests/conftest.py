@@ -57,7 +57,9 @@ def live_server(app: Flask) -> Iterator[str]:
     """The app behind a real threaded WSGI server on a free port: one thread per
     request, as `flask run` serves it. Yields "127.0.0.1:<port>"."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to poll again: every 0.5 s by default.
+    poll = {"poll_interval": 0.05}
+    thread = Thread(target=server.serve_forever, kwargs=poll, daemon=True)
     thread.start()
     try:
         yield f"127.0.0.1:{server.server_port}"
