@@ -5,7 +5,7 @@ from `fab -H`. On the server, under `root`:
 
     settings.py        the app's configuration, written once, never overwritten
     wsgi.py            sets DEPLOYABLE_APP_SETTINGS and builds `application`
-    releases/<name>/   one per deploy: the wheel and a virtualenv with it installed
+    releases/<name>/   one per deploy: the wheels and a virtualenv installed from them
     current -> releases/<name>   the live release; the web server uses current/venv
 
 A deploy builds the new release beside the live one, checks that it answers
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
+import shutil
 import tomllib
 from datetime import datetime
 from datetime import UTC
@@ -83,9 +84,15 @@ def version() -> str:
 
 @task
 def pack(c: Context) -> None:
-    """Build the wheel and the sdist into dist/ on this machine."""
+    """Build the app's wheel into dist/ on this machine, and gather in
+    dist/<version>/ all that `deploy` installs: it, its dependencies and pip."""
     run_here = c.local if isinstance(c, Connection) else c.run  # never remote
-    run_here(f"{c.config.deploy.build} {q(PROJECT)}")
+    dist, ver = PROJECT / "dist", version()
+    run_here(f"{c.config.deploy.build} {q(dist)} {q(PROJECT)}")
+    wheel = dist / f"{PACKAGE}-{ver}-py3-none-any.whl"
+    wheels = dist / ver
+    shutil.rmtree(wheels, ignore_errors=True)  # none left from an earlier pack
+    run_here(f"{c.config.deploy.download} --dest {q(wheels)} {q(wheel)} pip")
 
 
 @task
@@ -108,11 +115,12 @@ def bootstrap(c: Context) -> None:
 
 @task
 def deploy(c: Context) -> None:
-    """Upload the packed wheel, install it in a new release, check it, switch."""
+    """Upload the packed wheels, install them in a new release, check it, switch."""
     cxn = server(c)
     root, ver = c.config.deploy.root, version()
-    wheel = PROJECT / "dist" / f"{PACKAGE}-{ver}-py3-none-any.whl"
-    if not wheel.exists():
+    wheel = PROJECT / "dist" / ver / f"{PACKAGE}-{ver}-py3-none-any.whl"
+    pip_wheel = next(wheel.parent.glob("pip-*.whl"), None)
+    if not wheel.exists() or pip_wheel is None:
         raise Exit(f"No {wheel.relative_to(PROJECT)}: run `fab pack` first.")
     if not cxn.run(f"test -e {q(root)}/wsgi.py", warn=True, hide=True).ok:
         raise Exit(f"No {root}/wsgi.py on {cxn.host}: run `fab bootstrap` first.")
@@ -120,17 +128,17 @@ def deploy(c: Context) -> None:
     name = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{ver}"
     release = f"{root}/releases/{name}"
     cxn.run(f"mkdir {q(release)}")  # fails if this release exists: no overwrite
-    cxn.put(str(wheel), remote=f"{release}/")
+    for path in sorted(wheel.parent.glob("*.whl")):
+        cxn.put(str(path), remote=f"{release}/")
     print(f"Installing {wheel.name} into {release}/venv ...")
-    cxn.run(f"{q(c.config.deploy.python)} -m venv {q(release)}/venv", hide=True)
-    pip = f"{q(release)}/venv/bin/pip install --disable-pip-version-check"
-    cxn.run(f"{pip} {q(release)}/{wheel.name}", hide=True)  # shown if it fails
+    # pip runs from its wheel: no ensurepip (seconds), and no package index.
+    venv = f"{q(release)}/venv"
+    cxn.run(f"{q(c.config.deploy.python)} -m venv --without-pip {venv}", hide=True)
+    pip = f"{venv}/bin/python {q(release)}/{pip_wheel.name}/pip install --no-index"
+    cxn.run(f"{pip} --find-links {q(release)} {PACKAGE}=={ver}", hide=True)
 
-    check = cxn.run(
-        f"cd {q(root)} && {q(release)}/venv/bin/python -c {q(SMOKE_TEST)}",
-        warn=True,
-        hide=True,
-    )
+    smoke_test = f"cd {q(root)} && {venv}/bin/python -c {q(SMOKE_TEST)}"
+    check = cxn.run(smoke_test, warn=True, hide=True)
     if not check.ok or answered_version(check.stdout) != ver:
         cxn.run(f"rm -rf {q(release)}")
         raise Exit(

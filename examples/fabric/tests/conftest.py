@@ -1,10 +1,11 @@
 """Fixtures in the style of Flask's tutorial (a fresh app per test and its test
-client), and the private OpenSSH server that the deploy tests run the
-fabfile's tasks through."""
+client), the private OpenSSH server that the deploy tests run the fabfile's
+tasks through, and the wheels that `fab pack` gathers for it."""
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import getpass
 import os
 import shutil
@@ -13,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,11 @@ from deployable_app import create_app
 from deployable_app import SETTINGS_VARIABLE
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The project: pyproject.toml, fabfile.py and fabric.yaml beside the package.
+PROJECT = Path(__file__).resolve().parents[1]
 # sshd refuses to start unless it is run by its absolute path.
 SSHD = Path("/usr/sbin/sshd")
+QUIET_PIP = ["--quiet", "--disable-pip-version-check"]
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -80,6 +86,10 @@ def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     root = os.geteuid() == 0
+    # The user's home on this "server" is a folder of its own: your ~/.bashrc,
+    # which bash runs before each command over SSH, stays out (a slow one, say
+    # `pyenv init`, would slow every step of a deploy), and so does ~/.cache.
+    (folder / "home").mkdir()
     (folder / "sshd_config").write_text(
         f"Port {port}\n"
         "ListenAddress 127.0.0.1\n"
@@ -92,6 +102,7 @@ def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         "StrictModes no\n"  # the temporary folder's modes are not sshd's business
         f"PermitRootLogin {'yes' if root else 'no'}\n"
         "Subsystem sftp internal-sftp\n"
+        f"SetEnv HOME={folder / 'home'}\n"
     )
     if root:
         os.makedirs("/run/sshd", exist_ok=True)  # its privilege-separation folder
@@ -124,6 +135,52 @@ def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         except subprocess.TimeoutExpired:
             sshd.kill()
             sshd.wait()
+
+
+@pytest.fixture(scope="session")
+def offline_pip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[str]]:
+    """A pip command that never reaches a package index: it finds the wheels
+    that `fab pack` needs (the app's dependencies and pip) in a folder that
+    they are downloaded into once per run. Under pytest-xdist, the first
+    worker that needs it makes it, and the others wait for it."""
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # the workers' folders are in one for the run
+    folder = folder / "offline-pip"
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until the file is closed
+        if not (folder / "ready").exists():
+            _make_offline_pip(folder / "venv", folder / "wheels")
+            (folder / "ready").touch()
+
+    def command(name: str) -> list[str]:
+        """`pip <name>`, e.g. `pip wheel`, with the options that keep it offline."""
+        offline = ["--no-index", "--find-links", str(folder / "wheels")]
+        return [str(folder / "venv" / "bin" / "pip"), name, *QUIET_PIP, *offline]
+
+    return command
+
+
+def _make_offline_pip(venv: Path, wheels: Path) -> None:
+    """Download the wheels (the only time the tests ask the index), and make
+    the virtualenv with pip (the test environment may have none) and the app's
+    build backend, for `pip wheel --no-build-isolation`: no throwaway
+    environment to install the backend into for each build."""
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    with open(PROJECT / "pyproject.toml", "rb") as f:
+        pyproject = tomllib.load(f)
+    backend = pyproject["build-system"]["requires"]
+    needs = [*backend, *pyproject["project"]["dependencies"], "pip"]
+    pip = venv / "bin" / "pip"
+    subprocess.run(
+        [pip, "download", *QUIET_PIP, "--only-binary=:all:", "--dest", wheels, *needs],
+        check=True,
+    )
+    subprocess.run(
+        [pip, "install", *QUIET_PIP, "--no-index", "--find-links", wheels, *backend],
+        check=True,
+    )
 
 
 def _die_with_us() -> None:

@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,14 +223,16 @@ def test_without_dash_h_the_tasks_go_to_the_configured_host(
 
 @pytest.fixture(scope="module")
 def deployment(
-    ssh_server: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    ssh_server: dict[str, Any],
+    offline_pip: Callable[[str], list[str]],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    """A copy of the project (pack writes dist/ and *.egg-info beside the
-    package) and the fabfile's config pointed at a temporary server folder.
+    """A copy of the project (pack writes dist/ beside the package) and the
+    fabfile's config pointed at a temporary server folder.
 
-    `fab pack` builds the wheel with pip, in a virtualenv of its own, instead
-    of fabric.yaml's `uv build`: the same wheel, and nothing to install that
-    Python does not bring.
+    `fab pack` builds the wheel and downloads the others with pip, never
+    from the index (the `offline_pip` fixture), instead of fabric.yaml's uv:
+    the same wheels, and nothing to install that Python does not bring.
     """
     tmp = tmp_path_factory.mktemp("fabric")
     project = tmp / "project"
@@ -240,17 +243,10 @@ def deployment(
             "__pycache__", "instance", "dist", "build", "*.egg-info", ".venv"
         ),
     )
-    builder = tmp / "builder"
-    subprocess.run([sys.executable, "-m", "venv", builder], check=True)
-    build = [
-        builder / "bin" / "pip",
-        "wheel",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-deps",
-        "--wheel-dir",
-        project / "dist",
-    ]  # and the project's folder, which `fab pack` adds
+    # `fab pack` adds dist/ and the project's folder to `build`, and to
+    # `download` the destination, the app's wheel and pip.
+    build = [*offline_pip("wheel"), "--no-build-isolation", "--no-deps", "--wheel-dir"]
+    download = [*offline_pip("download"), "--only-binary=:all:"]
     config = Config(
         lazy=True,  # no /etc or ~ config files: only the project's and these
         overrides={
@@ -259,7 +255,8 @@ def deployment(
             "deploy": {
                 "root": str(tmp / "srv"),
                 "python": sys.executable,
-                "build": shlex.join(map(str, build)),
+                "build": shlex.join(build),
+                "download": shlex.join(download),
                 "keep": 2,
             },
         },
