@@ -1,9 +1,10 @@
-"""Fixtures in the style of Flask's tutorial: a fresh app per test on a
-database of its own, and its test client. Every test that takes `app` runs
-eight times: each of the four ways (DB_STYLE) on SQLite and on PostgreSQL.
+"""Fixtures in the style of Flask's tutorial: a fresh app per test on an
+empty database, and its test client. Every test that takes `app` runs eight
+times: each of the four ways (DB_STYLE) on SQLite and on PostgreSQL. Tests
+that only read share an app per module, way and database (`shared_app`).
 
-PostgreSQL is a real server: a private cluster started for the run, on which
-pytest-postgresql makes an empty database for each test and drops it after.
+PostgreSQL is a real server: a private cluster started for the run, with a
+database that pytest-postgresql makes once, emptied before and after each test.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import os
 import pwd
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +31,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
-from pytest_postgresql import factories
+from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy import create_engine
 from sqlalchemy import Engine
+from sqlalchemy import event
+from sqlalchemy import Pool
 from sqlalchemy import text
 
 from journal import create_app
@@ -69,38 +74,71 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _sqlite_without_fsync() -> Iterator[None]:
+    """The tests' SQLite files are thrown away: commits need not wait for the
+    disk (PRAGMA synchronous = OFF), as the PostgreSQL cluster runs with -F.
+    SQLite works the same; only a crash of the machine could lose a commit."""
+
+    def no_fsync(dbapi_connection: Any, record: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+    event.listen(Pool, "connect", no_fsync)
+    yield
+    event.remove(Pool, "connect", no_fsync)
+
+
+CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+
+
 @pytest.fixture
 def config() -> dict[str, object]:
     """The test config: testing mode, a secret, CSRF off (one test turns it on).
     The database comes from `database_url`."""
-    return {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+    return dict(CONFIG)
 
 
+# `database` and `style` are module-scoped: pytest then runs a module's tests
+# one database and one way at a time, and builds `shared_app` once for each.
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)],
 )
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database for this test: a SQLite file, or a PostgreSQL database."""
-    if request.param == "sqlite":
+def database(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """An empty database for this test: a SQLite file, or the run's PostgreSQL
+    database, emptied before the test and after it."""
+    if database == "sqlite":
         yield f"sqlite:///{tmp_path / 'journal.sqlite'}"
         return
-    info = request.getfixturevalue("postgresql").info
-    url = f"postgresql+psycopg://{info.user}@{info.host}:{info.port}/{info.dbname}"
-    yield url
+    admin: Engine = request.getfixturevalue("postgresql_engine")
+    # Emptied before: whatever an earlier test left (had its cleanup failed),
+    # this one starts without tables, as on a new database.
+    drop_tables(admin)
+    yield admin.url.render_as_string(hide_password=False)
     # The test's engines are disposed by now (make_app). Were a session left
     # in a transaction, its lock would make DROP TABLE wait forever: the
-    # lock_timeout turns that into a failure here, before pytest-postgresql
-    # drops the database (which would end such a session without a word).
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP TABLE IF EXISTS entry"))
-    finally:
-        engine.dispose()
+    # lock_timeout turns that into a failure of this test, here.
+    drop_tables(admin)
 
 
-@pytest.fixture(params=list(STYLES))
+def drop_tables(admin: Engine) -> None:
+    """Drop the journal's table (its sequence and index go with it): far
+    quicker than a new database per test, and as empty."""
+    with admin.begin() as connection:
+        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+        connection.execute(text("DROP TABLE IF EXISTS entry"))
+
+
+@pytest.fixture(scope="module", params=list(STYLES))
 def style(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
@@ -142,6 +180,32 @@ def app(make_app: Callable[..., Flask], style: str) -> Flask:
     return make_app(style)
 
 
+@pytest.fixture(scope="module")
+def shared_app(
+    database: str,
+    style: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Flask]:
+    """An app on a journal of one entry, "Only one" (id 1), for the tests that
+    only read it: built once per module, way and database rather than once per
+    test, as building an app (on PostgreSQL: connecting, reflecting) takes
+    longer than such a test. On a database of its own, which they never change."""
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'journal.sqlite'}"
+    else:
+        admin: Engine = request.getfixturevalue("postgresql_shared_engine")
+        drop_tables(admin)
+        url = admin.url.render_as_string(hide_password=False)
+    app = create_app({**CONFIG, "DATABASE_URL": url, "DB_STYLE": style})
+    try:
+        with app.app_context():
+            current_store().add("Only one", "")
+        yield app
+    finally:
+        engine_of(app).dispose()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
@@ -181,15 +245,11 @@ def built(instance_folder: Path) -> Iterator[Callable[..., Flask]]:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A running cluster, as postgresql_noproc(depends_on=...) reads it."""
+    """A running cluster: where to connect, and as whom."""
 
     host: str
     port: int
     user: str = "postgres"
-    password: str | None = None
-    options: str = ""
-    maintenance_dbname: str = "postgres"
-    template_dbname: str | None = None  # the journal's template comes from template1
 
 
 def postgres_bin() -> Path:
@@ -251,9 +311,11 @@ def postgresql_server() -> Iterator[Cluster]:
             wait_for_connections(port, folder)
             yield Cluster("127.0.0.1", port)
         finally:
-            # Whatever happened above: a server that runs is stopped.
+            # Whatever happened above: a server that runs is stopped, at once
+            # (-m immediate: no shutdown checkpoint, as its files are deleted).
+            stop = [bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]
             subprocess.run(
-                [*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+                [*as_user, *stop],
                 cwd=folder,
                 capture_output=True,
                 timeout=120,
@@ -284,9 +346,33 @@ def server_log(folder: Path) -> str:
     return log.read_text() if log.exists() else ""
 
 
-# A template database "journal_tmpl" on that server, made once per run; the
-# `postgresql` fixture clones it into "journal" for each test and drops it after.
-postgresql_noproc = factories.postgresql_noproc(
-    dbname="journal", depends_on="postgresql_server"
-)
-postgresql = factories.postgresql("postgresql_noproc")
+@contextmanager
+def database_on(cluster: Cluster, name: str) -> Iterator[Engine]:
+    """A new database on the cluster, made by pytest-postgresql's janitor, and
+    the engine with which the tests empty it. Never dropped: the cluster goes
+    after the run, and DROP DATABASE would wait for a checkpoint."""
+    DatabaseJanitor(
+        user=cluster.user, host=cluster.host, port=cluster.port, dbname=name
+    ).init()
+    url = f"postgresql+psycopg://{cluster.user}@{cluster.host}:{cluster.port}/{name}"
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+# Two databases for the run (each xdist worker starts a cluster of its own):
+# dropping a table is far quicker than making a database for every test.
+@pytest.fixture(scope="session")
+def postgresql_engine(postgresql_server: Cluster) -> Iterator[Engine]:
+    """The database of the tests that change it, emptied around each (database_url)."""
+    with database_on(postgresql_server, "journal") as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def postgresql_shared_engine(postgresql_server: Cluster) -> Iterator[Engine]:
+    """The database of `shared_app`, emptied before each is built."""
+    with database_on(postgresql_server, "journal_shared") as engine:
+        yield engine
