@@ -15,6 +15,7 @@ from flask import request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from .api import create_api
+from .body_errors import BodyErrorsAreBadRequests
 from .frontend import create_frontend
 
 API_PREFIX = "/api"
@@ -38,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, **settings: Any) ->
     site.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
         site.wsgi_app, {API_PREFIX: api}
     )
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    site.wsgi_app = BodyErrorsAreBadRequests(site.wsgi_app)  # type: ignore[method-assign]
 
     @site.template_global()
     def api_url(endpoint: str, **values: Any) -> str:

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import about
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .models import create_tables
 from .models import db
 
@@ -68,4 +69,6 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n
         )
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .celery_app import celery_init_app
 
 csrf = CSRFProtect()
@@ -77,4 +78,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     celery_init_app(app)
     csrf.init_app(app)
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import errors
 from . import views
 from . import visitor
+from .body_errors import BodyErrorsAreBadRequests
 
 csrf = CSRFProtect()
 
@@ -43,4 +44,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     visitor.init_app(app)
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import db
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 
 try:
     # The version lives in one place, pyproject.toml; installing copies it
@@ -62,4 +63,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     db.init_app(app)  # also creates the table if it is missing
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

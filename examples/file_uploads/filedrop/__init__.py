@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 
 MISSING_KEY = (
     "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
@@ -53,4 +54,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check
     csrf.init_app(app)
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

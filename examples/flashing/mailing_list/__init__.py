@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .subscribers import MailingList
 
 MISSING_KEY = (
@@ -46,4 +47,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # The list itself lives in memory: the demo's data, not the pattern.
     app.extensions["mailing_list"] = MailingList(app.config["MAILING_LIST_CAPACITY"])
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from . import api
 from . import pages
 from . import vendor
+from .body_errors import BodyErrorsAreBadRequests
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -26,4 +27,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # that matched none of its routes (/api/subtract).
     app.register_error_handler(HTTPException, api.json_error)
     app.register_blueprint(vendor.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import db
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .middleware import MethodOverrideMiddleware
 
 csrf = CSRFProtect()
@@ -51,4 +52,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.wsgi_app = MethodOverrideMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, max_form_size=app.config["MAX_CONTENT_LENGTH"]
     )
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -13,6 +13,7 @@ from . import api
 from . import db
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 
 csrf = CSRFProtect()
 
@@ -54,4 +55,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import api
 from . import db
 from . import errors
+from .body_errors import BodyErrorsAreBadRequests
 
 MISSING_KEY = (
     "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
@@ -45,6 +46,8 @@ db.init_app(app)
 # A blueprint needs no `app` to define its routes, so it is imported at the top
 # like any module and registered here.
 app.register_blueprint(api.bp)
+# So every reader of the body sees the server's errors as OSError.
+app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
 
 # views.py decorates `app` itself (`from . import app`), so it can only be
 # imported once `app` exists: here, at the bottom. That makes a circular import,

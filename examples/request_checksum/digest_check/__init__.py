@@ -11,6 +11,7 @@ from flask import Flask
 from . import api
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .checksum import DigestRequest
 
 
@@ -32,4 +33,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -16,6 +16,7 @@ from . import errors
 from . import extension
 from . import imperative
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .store import EntryStore
 
 # The four ways of the docs page, each a module with the same model and the
@@ -66,4 +67,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.extensions["journal"] = STYLES[style](app)  # also creates missing tables
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

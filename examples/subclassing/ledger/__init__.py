@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import db
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 from .custom import LedgerFlask
 
 csrf = CSRFProtect()
@@ -50,4 +51,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(views.api_add)
     db.init_app(app)
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

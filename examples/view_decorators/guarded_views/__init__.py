@@ -13,6 +13,7 @@ from . import auth
 from . import decorators
 from . import errors
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 
 MISSING_KEY = (
     "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
@@ -47,4 +48,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     views.init_app(app)  # /about: a werkzeug Rule and @app.endpoint
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app

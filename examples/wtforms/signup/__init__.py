@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import errors
 from . import users
 from . import views
+from .body_errors import BodyErrorsAreBadRequests
 
 MISSING_KEY = (
     "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
@@ -47,4 +48,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     users.init_app(app)  # also creates the table if it is missing
     app.register_blueprint(views.bp)
+    # Outermost, so every reader of the body sees the server's errors as OSError.
+    app.wsgi_app = BodyErrorsAreBadRequests(app.wsgi_app)  # type: ignore[method-assign]
     return app
