@@ -192,7 +192,7 @@ class GalleryBar:
 
     The way Flask-DebugToolbar adds its toolbar: the example's response is
     rewritten on the way out, so the example itself knows nothing of it.
-    Streamed responses (no Content-Length) pass untouched, still streaming.
+    Only whole pages: files, parts of files and streams pass untouched.
     """
 
     def __init__(self, app: WSGIApplication, example: catalogue.Example) -> None:
@@ -230,14 +230,10 @@ class GalleryBar:
 
         body = self.app(environ, capture)
         status, header_list, exc_info = captured
-        headers = Headers(header_list)
-        if not (
-            headers.get("Content-Type", "").startswith("text/html")
-            and "Content-Length" in headers
-            and "Content-Encoding" not in headers
-        ):
+        if not is_a_whole_page(status, Headers(header_list)):
             start_response(status, header_list, exc_info)
             return body
+        headers = Headers(header_list)
         try:
             html = b"".join(body)
         finally:
@@ -247,6 +243,27 @@ class GalleryBar:
         headers["Content-Length"] = str(len(html))
         start_response(status, headers.to_wsgi_list(), exc_info)
         return [html]
+
+
+# A response with any of these is a file or names its exact bytes: a download
+# (even an uploaded .html), a part of a file, or a body that a validator
+# (ETag, Last-Modified) lets caches and range requests reuse. One byte more
+# would corrupt it, or make its Content-Range and Content-Length disagree.
+FILE_HEADERS = (
+    "Content-Disposition", "Content-Encoding", "Content-Range",
+    "Accept-Ranges", "ETag", "Last-Modified",
+)  # fmt: skip
+
+
+def is_a_whole_page(status: str, headers: Headers) -> bool:
+    """An HTML page the example rendered, whole (200, not 206 or 304), with
+    its length known (a streamed page passes untouched, still streaming)."""
+    return (
+        status.startswith("200 ")
+        and headers.get("Content-Type", "").startswith("text/html")
+        and "Content-Length" in headers
+        and not any(name in headers for name in FILE_HEADERS)
+    )
 
 
 def refuse_odd_paths(app: WSGIApplication) -> WSGIApplication:

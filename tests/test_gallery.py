@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -23,6 +24,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
+from flask import Response
+from flask import send_file
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 from werkzeug.exceptions import NotFound
@@ -33,6 +36,7 @@ from werkzeug.test import TestResponse
 from cookbook import catalogue
 from cookbook import services
 from cookbook.gallery import create_gallery
+from cookbook.gallery import GalleryBar
 from tests.conftest import csrf_token
 
 EXAMPLES = catalogue.discover()
@@ -111,6 +115,70 @@ def test_the_bar_is_only_added_to_html(gallery: Client) -> None:
     assert b"cookbook-bar" not in css.get_data()
     api = gallery.get("/app_factory/api/about")
     assert api.json is not None and "site_name" in api.json
+
+
+PAGE = b"<!doctype html><html><body><p>An uploaded page.</p></body></html>"
+
+
+@pytest.fixture
+def html_files(tmp_path: Path) -> Flask:
+    """An app that serves HTML as files do, and one page it renders."""
+    app = Flask(__name__)
+    (tmp_path / "page.html").write_bytes(PAGE)
+
+    @app.get("/file")  # ETag, Last-Modified, Accept-Ranges: Range and If-* work
+    def file() -> Response:
+        return send_file(tmp_path / "page.html")
+
+    @app.get("/download")
+    def download() -> Response:
+        return send_file(io.BytesIO(PAGE), "text/html", as_attachment=True,
+                         download_name="page.html", etag=False)  # fmt: skip
+
+    @app.get("/tagged")
+    def tagged() -> Response:
+        response = Response(PAGE, mimetype="text/html")
+        response.add_etag()
+        return response
+
+    @app.get("/page")
+    def page() -> Response:
+        return Response(PAGE, mimetype="text/html")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/file", {}, 200),
+        ("/file", {"Range": "bytes=0-"}, 206),
+        ("/file", {"Range": "bytes=0-9999"}, 206),
+        ("/file", {"If-None-Match": '"another"'}, 200),
+        ("/download", {}, 200),
+        ("/tagged", {}, 200),
+    ],
+)
+def test_the_bar_never_changes_a_file_or_a_body_its_etag_names(
+    html_files: Flask, path: str, headers: dict[str, str], status: int
+) -> None:
+    """An uploaded .html served as a download, a part of it, a page with an
+    ETag: the bytes and their headers are the example's own."""
+    own = html_files.test_client().get(path, headers=headers, buffered=True)
+    assert own.status_code == status, own.text
+    gallery = Client(GalleryBar(html_files, EXAMPLES[0]))
+    barred = gallery.get(path, headers=headers, buffered=True)
+    assert barred.status_code == status, barred.text
+    assert barred.get_data() == own.get_data()
+    for name in ("Content-Length", "Content-Range", "ETag", "Content-Disposition"):
+        assert barred.headers.get(name) == own.headers.get(name), name
+
+
+def test_a_rendered_page_without_a_validator_gets_the_bar(html_files: Flask) -> None:
+    response = Client(GalleryBar(html_files, EXAMPLES[0])).get("/page")
+    assert response.status_code == 200, response.text
+    assert b'id="cookbook-bar"' in response.get_data()
+    assert int(response.headers["Content-Length"]) == len(response.get_data())
 
 
 def test_the_bar_carries_the_galleys_own_prefix(redis_url: str) -> None:
