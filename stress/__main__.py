@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 
 from . import celery_worker
+from . import chunked
 from . import failed
 from . import Figure
 from . import malformed
@@ -45,6 +46,7 @@ CHECKS: dict[str, tuple[str, Check]] = {
     "redis_outage": (redis_outage.NAME, without_seed(redis_outage.run)),
     "celery_worker": (celery_worker.NAME, without_seed(celery_worker.run)),
     "sqlite_writers": (sqlite_writers.NAME, without_seed(sqlite_writers.run)),
+    "chunked": (chunked.NAME, without_seed(chunked.run)),
     "malformed": (malformed.NAME, malformed.run),
 }
 

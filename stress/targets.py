@@ -68,12 +68,21 @@ class Target:
         return _match(self.app, path[len(self.prefix) :].split("?")[0], "", self.routes)
 
 
+def mounted(app: Flask) -> dict[str, object]:
+    """What a DispatcherMiddleware in the app's wsgi_app mounts, under however
+    many middlewares wrap it (each keeps the app it wraps as .app or .wsgi_app)."""
+    wsgi: object = app.wsgi_app
+    while not isinstance(wsgi, DispatcherMiddleware):
+        wsgi = getattr(wsgi, "wsgi_app", None) or getattr(wsgi, "app", None)
+        if wsgi is None:
+            return {}
+    return dict(wsgi.mounts)
+
+
 def _match(app: Flask, path: str, mount: str, routes: list[Route]) -> Route | None:
-    wsgi = app.wsgi_app
-    if isinstance(wsgi, DispatcherMiddleware):
-        for prefix, inner in wsgi.mounts.items():
-            if isinstance(inner, Flask) and path.startswith(prefix + "/"):
-                return _match(inner, path[len(prefix) :], mount + prefix, routes)
+    for prefix, inner in mounted(app).items():
+        if isinstance(inner, Flask) and path.startswith(prefix + "/"):
+            return _match(inner, path[len(prefix) :], mount + prefix, routes)
     try:
         rule, _ = app.url_map.bind("127.0.0.1").match(
             path, method="GET", return_rule=True
@@ -89,11 +98,9 @@ def routes(app: Flask, mount: str = "") -> list[Route]:
         Route(mount + rule.rule, sorted(rule.methods or ()), rule)
         for rule in app.url_map.iter_rules()
     ]
-    wsgi = app.wsgi_app
-    if isinstance(wsgi, DispatcherMiddleware):
-        for prefix, inner in wsgi.mounts.items():
-            if isinstance(inner, Flask):
-                found += routes(inner, mount + prefix)
+    for prefix, inner in mounted(app).items():
+        if isinstance(inner, Flask):
+            found += routes(inner, mount + prefix)
     return sorted(found, key=lambda route: (route.rule, route.methods))
 
 
