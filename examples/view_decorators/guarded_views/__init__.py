@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check
     csrf.init_app(app)
     decorators.init_app(app)  # the cache that @cached fills
+    auth.init_app(app)  # the users, each with a session version
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     views.init_app(app)  # /about: a werkzeug Rule and @app.endpoint

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
+from flask import Flask
 from flask import g
 from flask import redirect
 from flask import render_template
@@ -18,11 +21,21 @@ from werkzeug.security import generate_password_hash
 
 bp = Blueprint("auth", __name__)
 
-# A demo user store, hashed as a real one would be (werkzeug's scrypt with a
-# salt); a real app keeps the hashes in its database, never the passwords.
+
+@dataclass
+class User:
+    """A row of the users table a real app keeps in its database."""
+
+    password_hash: str  # werkzeug's scrypt with a salt, never the password
+    # Written into the session at login, bumped at logout. Flask's signed
+    # cookie stays valid for whoever kept a copy; after the bump the copies
+    # from before no longer match.
+    session_version: int = 0
+
+
 DEMO_USER = "ada"
 DEMO_PASSWORD = "analytical-engine"  # noqa: S105 - a demo, shown on the login page
-USERS = {DEMO_USER: generate_password_hash(DEMO_PASSWORD)}
+DEMO_HASH = generate_password_hash(DEMO_PASSWORD)  # once: scrypt is slow on purpose
 # Checked for unknown names too, so a wrong name takes as long as a wrong password.
 NO_SUCH_USER = generate_password_hash(secrets.token_urlsafe())
 WRONG_LOGIN = "Wrong user name or password."
@@ -42,10 +55,26 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def init_app(app: Flask) -> None:
+    """Give the app its own demo user store: a logout in one app (a test)
+    bumps no other's. It lives in memory, so a restart or another worker
+    process starts again at version 0: a real app keeps it in its database."""
+    app.extensions["users"] = {DEMO_USER: User(DEMO_HASH)}
+
+
+def users() -> dict[str, User]:
+    """The users by name: the demo's stand-in for a database query."""
+    store: dict[str, User] = current_app.extensions["users"]
+    return store
+
+
 @bp.before_app_request
 def load_user() -> None:
+    """g.user: the session's user, unless they have logged out since it began."""
     name = session.get("user")
-    g.user = name if isinstance(name, str) and name in USERS else None
+    user = users().get(name) if isinstance(name, str) else None
+    current = user is not None and session.get("version") == user.session_version
+    g.user = name if current else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,11 +85,13 @@ def login() -> ResponseReturnValue:
         return render_login(target)
     name = request.form.get("username", "")
     password = request.form.get("password", "")
-    stored = USERS.get(name, NO_SUCH_USER)
-    if not check_password_hash(stored, password) or name not in USERS:
+    user = users().get(name)
+    stored = user.password_hash if user else NO_SUCH_USER
+    if not check_password_hash(stored, password) or user is None:
         return render_login(target, name=name, error=WRONG_LOGIN), 400
     session.clear()  # nothing from before the login carries over
     session["user"] = name
+    session["version"] = user.session_version
     flash(f"Logged in as {name}.")
     # `target` is relative to the app: add the prefix it is mounted under.
     destination = request.script_root + target if target else url_for("pages.index")
@@ -71,6 +102,9 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     # POST with a CSRF token: a link or an <img> on another site cannot log
     # a visitor out.
+    if g.user is not None:
+        # Ends this user's sessions in every browser, and any copy of the cookie.
+        users()[g.user].session_version += 1
     session.clear()
     flash("Logged out.")
     return redirect(url_for("pages.index"), 303)

@@ -228,8 +228,8 @@ def test_a_wrong_login_is_refused_with_the_same_message(
     assert not is_logged_in(client)
 
 
-def test_passwords_are_stored_only_as_salted_hashes() -> None:
-    stored = auth.USERS[USER]
+def test_passwords_are_stored_only_as_salted_hashes(app: Flask) -> None:
+    stored = app.extensions["users"][USER].password_hash
     assert PASSWORD not in stored
     assert stored.startswith(("scrypt:", "pbkdf2:"))
     assert check_password_hash(stored, PASSWORD)
@@ -242,6 +242,57 @@ def test_logging_out_ends_the_session(client: FlaskClient) -> None:
     assert response.location == "/"
     assert "Logged out." in client.get("/").text
     assert not is_logged_in(client)
+
+
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "the client has no session cookie"
+    return cookie.value
+
+
+def test_a_session_cookie_copied_before_logout_is_refused_after_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    copy = session_cookie(client)
+    assert client.post("/logout").status_code == 303
+    replay = app.test_client()
+    replay.set_cookie("session", copy)
+    response = replay.get("/members")
+    assert response.status_code == 303, response.text
+    assert urlsplit(response.location).path == "/login"
+    start = replay.get("/")
+    assert "Log in to see that page." in start.text
+    assert "Log out" not in start.text  # the header has no user either
+
+
+def test_logging_out_in_one_browser_ends_the_session_in_another(
+    app: Flask, client: FlaskClient
+) -> None:
+    laptop, phone = client, app.test_client()
+    log_in(laptop)
+    log_in(phone)
+    assert is_logged_in(phone)
+    assert laptop.post("/logout").status_code == 303
+    response = phone.get("/members")
+    assert response.status_code == 303, response.text
+    assert urlsplit(response.location).path == "/login"
+
+
+def test_logging_in_again_after_logout_opens_a_new_session_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    log_in(client)
+    old = session_cookie(client)
+    client.post("/logout")
+    response = log_in(client)
+    assert response.status_code == 303, response.text
+    page = client.get("/members")
+    assert page.status_code == 200, page.text
+    assert f"Welcome, {USER}." in page.text
+    replay = app.test_client()
+    replay.set_cookie("session", old)
+    assert not is_logged_in(replay)
 
 
 def test_logging_out_takes_a_post_not_a_link(client: FlaskClient) -> None:
