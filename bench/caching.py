@@ -120,8 +120,8 @@ def run(quick: bool = False) -> list[Row]:
                 ""
                 if met
                 else "A cache hit costs more than a bare view: Flask-Caching "
-                "inspects the view's signature and hashes the sorted query "
-                "string for the key on every request, then unpickles the page."
+                "inspects the view's signature and builds and hashes the key from "
+                "the search arguments on every request, then unpickles the page."
             ),
         ),
         Row(
