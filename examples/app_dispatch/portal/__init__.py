@@ -7,6 +7,8 @@ one portal per team, by subdomain or by path.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,12 +26,16 @@ API_PREFIX = "/api"
 TEAMS = {"red": "Red team", "blue": "Blue team"}
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, **settings: Any) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, team: str | None = None
+) -> Flask:
     """The portal: the site at /, its JSON API at /api, two Flask apps in one.
 
-    `settings` override every other source of config: a team's name and cookie.
+    Given a `team` (create_team_app checks the name), that team's portal.
     """
-    site = create_frontend(test_config, **settings)  # reads config, checks the key
+    site = create_frontend(test_config)  # reads config, checks the key
+    if team is not None:
+        site.config.update(team_config(team, site.config))
     # A separate app, with its own routes, error handlers and extensions, but
     # the site's settings: the same secret key, so it reads the site's session.
     api = create_api(site.config)
@@ -55,10 +61,28 @@ def create_team_app(
     team: str, test_config: Mapping[str, Any] | None = None
 ) -> Flask | None:
     """A team's own portal, or None when `team` is no team."""
-    if team not in TEAMS:
-        return None
-    # The same factory with another configuration; a cookie of its own, so the
-    # portals at /red/ and /blue/ do not share one session.
-    return create_app(
-        test_config, SITE_NAME=TEAMS[team], SESSION_COOKIE_NAME=f"{team}_session"
-    )
+    return create_app(test_config, team) if team in TEAMS else None
+
+
+def team_config(team: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """What sets a team's portal apart from the others that share the process."""
+    return {
+        "SITE_NAME": TEAMS[team],
+        # A cookie of its own, so the portals at /red/ and /blue/ each keep theirs.
+        "SESSION_COOKIE_NAME": f"{team}_session",
+        # And keys of its own: under one key, red's cookie sent to /blue/ under
+        # blue's name would be blue's session, CSRF token and all. Derived from
+        # the site's keys, so one FLASK_SECRET_KEY (and its fallbacks while it
+        # is rotated) still serves every team.
+        "SECRET_KEY": team_key(config["SECRET_KEY"], team),
+        "SECRET_KEY_FALLBACKS": [
+            team_key(key, team) for key in config["SECRET_KEY_FALLBACKS"] or []
+        ],
+    }
+
+
+def team_key(key: str | bytes, team: str) -> str:
+    """One team's key: an HMAC of its name under the site's key, so it gives
+    away neither the site's key nor another team's."""
+    secret = key.encode() if isinstance(key, str) else key
+    return hmac.new(secret, team.encode(), hashlib.sha256).hexdigest()

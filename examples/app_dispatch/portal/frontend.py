@@ -27,10 +27,8 @@ MISSING_KEY = (
 )
 
 
-def create_frontend(
-    test_config: Mapping[str, Any] | None = None, **settings: Any
-) -> Flask:
-    """The site, configured; `settings` override every other source."""
+def create_frontend(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The site, configured."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=None,
@@ -45,7 +43,6 @@ def create_frontend(
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_SITE_NAME
     else:
         app.config.from_mapping(test_config)
-    app.config.from_mapping(settings)  # a team's name and cookie: create_team_app
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:

@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 
 from portal import create_app
 from portal import create_team_app
+from portal.body_errors import BodyErrorsAreBadRequests
 from portal.dispatch import PathDispatcher
 from portal.dispatch import SubdomainDispatcher
 
@@ -51,7 +52,9 @@ class CountingFactory:
 
 def api_of(app: Flask) -> Flask:
     """The API app that create_app mounted inside the site."""
-    middleware = app.wsgi_app
+    outer = app.wsgi_app
+    assert isinstance(outer, BodyErrorsAreBadRequests)
+    middleware = outer.wsgi_app
     assert isinstance(middleware, DispatcherMiddleware)
     api = middleware.mounts["/api"]
     assert isinstance(api, Flask)
@@ -82,7 +85,13 @@ def csrf_token(html: str) -> str:
     return token
 
 
-def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+def assert_error_page(
+    response: TestResponse,
+    status: int,
+    message: str,
+    site: str = "Portal",
+    home: str = "/",
+) -> None:
     """The portal's own error page (not Werkzeug's): its layout, its message,
     and a link back to the portal."""
     assert response.status_code == status, response.text
@@ -90,11 +99,11 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
-    assert soup.title.get_text() == f"{status} {name} · Portal"
+    assert soup.title.get_text() == f"{status} {name} · {site}"
     assert message in response.text
     link = soup.find("a", string="Back to the portal")
     assert link is not None, response.text
-    assert link.get("href") == "/"
+    assert link.get("href") == home
 
 
 # --- DispatcherMiddleware: the site at /, a separate API app at /api ------------
@@ -385,13 +394,137 @@ def test_team_portals_by_path_fall_back_to_the_main_portal(
 def test_team_portals_by_path_do_not_share_a_session(
     app: Flask, config: dict[str, object]
 ) -> None:
-    """Same secret key, same cookie path: only the cookie's name keeps them apart."""
+    """Same cookie path: each portal's cookie has a name of its own."""
     client = Client(PathDispatcher(app, CountingFactory(config)))
     response = client.post("/red/name", data={"name": "Ada"})
     assert response.status_code == 303, response.text
     assert client.get("/red/api/me").json == {"name": "Ada"}
     assert client.get("/blue/api/me").json == {"name": None}
     assert client.get("/api/me").json == {"name": None}
+
+
+# --- Team portals: a key each, so no portal reads another's cookie ---------------
+
+# Each dispatcher of wsgi.py, and the host and path of every portal it serves.
+DEPLOYMENTS = {
+    "teams_by_path": {
+        "main": ("localhost", ""),
+        "red": ("localhost", "/red"),
+        "blue": ("localhost", "/blue"),
+    },
+    "teams_by_subdomain": {
+        "red": ("red.example.com", ""),
+        "blue": ("blue.example.com", ""),
+    },
+}
+COOKIES = {"main": "session", "red": "red_session", "blue": "blue_session"}
+
+
+class Browser:
+    """A browser on one of wsgi.py's dispatchers, built as wsgi.py builds it
+    but with the test config, that visits the portals by name."""
+
+    def __init__(self, deployment: str, config: Mapping[str, Any]) -> None:
+        teams = CountingFactory(config)
+        if deployment == "teams_by_path":
+            self.client = Client(PathDispatcher(create_app(config), teams))
+        else:
+            self.client = Client(SubdomainDispatcher("example.com", teams))
+        self.portals = DEPLOYMENTS[deployment]
+
+    def open(self, portal: str, path: str, **kwargs: Any) -> TestResponse:
+        host, prefix = self.portals[portal]
+        return self.client.open(prefix + path, headers={"Host": host}, **kwargs)
+
+    def cookie(self, portal: str) -> str:
+        """The session cookie the portal set."""
+        found = self.client.get_cookie(COOKIES[portal], domain=self.portals[portal][0])
+        assert found is not None, f"{portal} set no cookie"
+        return found.value
+
+    def set_cookie(self, portal: str, name: str, value: str) -> None:
+        """A cookie the browser sends to the portal from now on."""
+        self.client.set_cookie(name, value, domain=self.portals[portal][0])
+
+
+def name_field(response: TestResponse) -> str:
+    """What the page's name field shows: the name in its session."""
+    assert response.status_code == 200, response.text
+    field = BeautifulSoup(response.text, "html.parser").find(id="name")
+    assert isinstance(field, Tag), response.text
+    return str(field.get("value"))
+
+
+@pytest.mark.parametrize(
+    ("deployment", "other"),
+    [
+        ("teams_by_path", "blue"),
+        ("teams_by_path", "main"),
+        ("teams_by_subdomain", "blue"),
+    ],
+)
+def test_a_teams_session_replayed_to_another_portal_is_anonymous(
+    config: dict[str, object], deployment: str, other: str
+) -> None:
+    ada = Browser(deployment, config)
+    response = ada.open("red", "/name", method="POST", data={"name": "Ada"})
+    assert response.status_code == 303, response.text
+    assert ada.open("red", "/api/me").json == {"name": "Ada"}
+    # Red's cookie, flash and all, sent to the other portal under that
+    # portal's cookie name and red's: signed with red's key, it reads neither.
+    mallory = Browser(deployment, config)
+    for name in (COOKIES[other], "red_session"):
+        mallory.set_cookie(other, name, ada.cookie("red"))
+    assert mallory.open(other, "/api/me").json == {"name": None}
+    page = mallory.open(other, "/")
+    assert name_field(page) == ""
+    assert "Hello, Ada" not in page.text
+    # Each portal still keeps its own session.
+    response = mallory.open(other, "/name", method="POST", data={"name": "Mallory"})
+    assert response.status_code == 303, response.text
+    assert mallory.open(other, "/api/me").json == {"name": "Mallory"}
+    assert ada.open("red", "/api/me").json == {"name": "Ada"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_a_csrf_token_from_one_team_is_refused_by_another(
+    config: dict[str, object], deployment: str
+) -> None:
+    mallory = Browser(deployment, {**config, "WTF_CSRF_ENABLED": True})
+    token = csrf_token(mallory.open("red", "/").text)
+    # The token with the red session it belongs to, under blue's cookie name.
+    mallory.set_cookie("blue", "blue_session", mallory.cookie("red"))
+    form = {"name": "Mallory", "csrf_token": token}
+    assert_error_page(
+        mallory.open("blue", "/name", method="POST", data=form),
+        400,
+        "The CSRF session token is missing.",
+        site="Blue team",
+        home=mallory.portals["blue"][1] + "/",
+    )
+    assert mallory.open("blue", "/api/me").json == {"name": None}
+    # Blue's own token, from blue's page, is taken.
+    form = {"name": "Bob", "csrf_token": csrf_token(mallory.open("blue", "/").text)}
+    response = mallory.open("blue", "/name", method="POST", data=form)
+    assert response.status_code == 303, response.text
+    assert mallory.open("blue", "/api/me").json == {"name": "Bob"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_after_a_key_rotation_each_team_reads_only_its_own_old_sessions(
+    config: dict[str, object], deployment: str
+) -> None:
+    before = Browser(deployment, {**config, "SECRET_KEY": "old"})
+    for team in ("red", "blue"):
+        response = before.open(team, "/name", method="POST", data={"name": "Ada"})
+        assert response.status_code == 303, response.text
+    rotated = {**config, "SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": ["old"]}
+    after = Browser(deployment, rotated)
+    after.set_cookie("red", "red_session", before.cookie("red"))
+    assert after.open("red", "/api/me").json == {"name": "Ada"}
+    # Blue's old cookie under red's name: red falls back to its own old key only.
+    after.set_cookie("red", "red_session", before.cookie("blue"))
+    assert after.open("red", "/api/me").json == {"name": None}
 
 
 # --- Both dispatchers: exactly one app per name, however many ask at once ---------
