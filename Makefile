@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # every Python process of the suite would otherwise compile all it imports.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test test-copies test-reliability lint typecheck pytest sync clean test-oldest test-newest test-main bench stress
+.PHONY: run test test-copies test-reliability lint typecheck pytest sync clean test-oldest test-newest test-main bench stress mutation
 
 run: sync  ## Serve the gallery of every example on http://127.0.0.1:5000
 	$(BIN)/python -m cookbook run
@@ -67,6 +67,11 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 bench: sync  ## The benchmarks: one table, also written to bench/RESULTS.md
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Each example's package mutated, each mutant run against the example's own
+# tests: the table in mutation/RESULTS.md. EXAMPLE=<folder> for one example.
+mutation: sync  ## Mutation testing of every example (slow), or EXAMPLE=<folder>
+	$(BIN)/python -m mutation $(EXAMPLE) $(MUTATION_ARGS)
 
 stress: sync  ## The reliability figures at full size (about 5 minutes): one table
 	$(BIN)/python -m stress $(STRESS_ARGS)

@@ -1,0 +1,181 @@
+"""`python -m mutation [FOLDER ...]`: mutate each example against its own tests.
+
+The folder is copied to a scratch directory with its mutmut settings added
+(the package to mutate, its tests), so the repository is never touched and
+mutmut's own files stay out of it. Then one row per example in RESULTS.md:
+mutants, killed, equivalent, survived, and the score (killed of the
+mutants that are not equivalent); each survivor not explained in
+equivalent.toml is printed with its diff.
+
+Never part of `make test` or CI: it runs each example's tests once per mutant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cookbook import catalogue
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "RESULTS.md"
+EQUIVALENT = HERE / "equivalent.toml"
+TARGET = 0.95
+# Never copied: data, caches, and what mutmut itself writes.
+IGNORED = shutil.ignore_patterns(
+    "instance", "__pycache__", ".pytest_cache", ".hypothesis", "mutants"
+)
+
+
+@dataclass
+class Row:
+    folder: str
+    mutants: int
+    killed: int
+    equivalent: int
+    survived: int  # neither killed nor explained as equivalent
+    date: str
+
+    @property
+    def score(self) -> float:
+        meaningful = self.mutants - self.equivalent
+        return self.killed / meaningful if meaningful else 1.0
+
+    def cells(self) -> list[str]:
+        met = "yes" if self.score >= TARGET else "no"
+        return [
+            self.folder, str(self.mutants), str(self.killed), str(self.equivalent),
+            str(self.survived), f"{self.score:.1%}", met, self.date,
+        ]  # fmt: skip
+
+
+HEADERS = [
+    "example",
+    "mutants",
+    "killed",
+    "equivalent",
+    "survived",
+    "score",
+    "≥ 95%",
+    "date",
+]
+
+
+def mutmut(copy: Path, *args: str) -> str:
+    """Run mutmut in the copy; what it printed. A missing server fails the
+    tests under CI=true, where it would skip them: a skip kills no mutant."""
+    return (
+        subprocess.run(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "mutmut", *args],
+            cwd=copy,
+            env={**os.environ, "CI": "true"},
+            capture_output=args[0] != "run",  # the run shows its progress
+            text=True,
+            check=False,
+        ).stdout
+        or ""
+    )
+
+
+def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
+    """Run mutmut on a copy of the example; its row and the unexplained survivors."""
+    explained = tomllib.loads(EQUIVALENT.read_text()).get(example.folder, {})
+    with tempfile.TemporaryDirectory(prefix=f"mutation-{example.folder}-") as scratch:
+        copy = Path(scratch) / example.folder
+        shutil.copytree(example.path, copy, ignore=IGNORED)
+        with (copy / "pyproject.toml").open("a") as pyproject:
+            pyproject.write(
+                "\n[tool.mutmut]\n"
+                f'source_paths = ["{example.module}/"]\n'
+                'pytest_add_cli_args_test_selection = ["tests/"]\n'
+                'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+            )
+        mutmut(copy, "run", "--max-children", str(children))
+        states = dict(
+            line.strip().rsplit(": ", 1)
+            for line in mutmut(copy, "results", "--all", "true").splitlines()
+            if ": " in line
+        )
+        alive = [name for name, state in states.items() if state != "killed"]
+        unexplained = [name for name in alive if name not in explained]
+        diffs = [mutmut(copy, "show", name) for name in unexplained]
+    row = Row(
+        example.folder,
+        mutants=len(states),
+        killed=len(states) - len(alive),
+        equivalent=len(alive) - len(unexplained),
+        survived=len(unexplained),
+        date=datetime.date.today().isoformat(),
+    )
+    return row, diffs
+
+
+def read_rows() -> dict[str, list[str]]:
+    """The table's rows as RESULTS.md has them, by folder."""
+    rows = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if line.startswith("| ") and cells[0] in catalogue.PATTERNS:
+                rows[cells[0]] = cells
+    return rows
+
+
+def write_rows(rows: dict[str, list[str]]) -> None:
+    lines = [
+        "# Mutation testing",
+        "",
+        "Written by `make mutation` (`python -m mutation`): each example's package",
+        "mutated by mutmut and run against the example's own tests. The score is",
+        "killed / (mutants - equivalent); each equivalent mutant is explained in",
+        "`mutation/equivalent.toml`. The target is 95% for every example.",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join("---" for _ in HEADERS) + "|",
+        *(
+            "| " + " | ".join(rows[folder]) + " |"
+            for folder in catalogue.PATTERNS
+            if folder in rows
+        ),
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__)
+    parser.add_argument("folders", nargs="*", metavar="FOLDER", help="default: all")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    examples = [
+        e for e in catalogue.discover() if not args.folders or e.folder in args.folders
+    ]
+    unknown = set(args.folders) - {e.folder for e in examples}
+    if unknown:
+        parser.error(f"no such example: {', '.join(sorted(unknown))}")
+    rows = read_rows()
+    missed = 0
+    for example in examples:
+        row, diffs = mutate(example, args.children)
+        rows[example.folder] = row.cells()
+        write_rows(rows)  # after each example: a long run keeps what it measured
+        missed += row.score < TARGET
+        print(f"\n{example.folder}: {row.killed} of {row.mutants - row.equivalent} "
+              f"killed ({row.score:.1%}), {row.equivalent} equivalent")  # fmt: skip
+        for diff in diffs:
+            print(diff)
+    print(json.dumps({"examples": len(examples), "below target": missed}))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
