@@ -2,15 +2,18 @@
 
 `/api/echo` reads the body the way its Content-Type says (JSON, form,
 multipart or raw bytes) and reports what arrived; `/api/files` stores a raw
-body under its SHA-256, only once the digest checks out; `/api/discard` reads
-nothing, and the body is checked all the same.
+body under its SHA-256, only once the digest checks out and while the store
+has room; `/api/discard` reads nothing, and the body is checked all the same.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,6 @@ from .checksum import verify_content_digest
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
-FILES_MAX = 100  # the store is a demo: it stops growing here
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -46,6 +48,28 @@ def stored_files() -> list[Path]:
     return sorted(p for p in folder.iterdir() if SHA256_HEX.fullmatch(p.name))
 
 
+@contextmanager
+def store_lock(folder: Path) -> Iterator[None]:
+    """Hold the store's lock, which every thread and every worker process
+    (gunicorn's) waits for in turn: an exclusive flock on the folder itself."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def require_room(size: int = 0) -> None:
+    """409 unless the store can take one more file, of `size` bytes."""
+    config = current_app.config
+    files = stored_files()
+    if len(files) >= config["FILES_MAX"]:
+        abort(409, f"The store is full: {config['FILES_MAX']} files at most.")
+    if sum(path.stat().st_size for path in files) + size > config["FILES_MAX_BYTES"]:
+        abort(409, f"The store is full: {config['FILES_MAX_BYTES']} bytes at most.")
+
+
 def read_raw() -> int:
     """Read the body in chunks, as a view streaming it somewhere would; its size."""
     size = 0
@@ -58,7 +82,8 @@ def read_json() -> Any:
     try:
         return request.get_json()
     except (BadRequest, RecursionError):  # not JSON, or nested too deep to parse
-        abort(400, "The body is not valid JSON.")
+        # FiniteJSONProvider makes NaN, Infinity and 1e999 a BadRequest too.
+        abort(400, "The body is not valid JSON, or has a number too large for a float.")
 
 
 def describe_files() -> list[dict[str, Any]]:
@@ -98,8 +123,7 @@ def store() -> ResponseReturnValue:
     """Store a raw body under its SHA-256 name, and only if it matches its digest."""
     if request.mimetype in FORM_TYPES:
         abort(415, "Send the file itself as the body, e.g. application/octet-stream.")
-    if len(stored_files()) >= FILES_MAX:
-        abort(409, f"The store is full: {FILES_MAX} files at most.")
+    require_room()  # full already: say so before reading the body
     folder = files_folder()
     folder.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name first: a body that fails its check, or a
@@ -109,9 +133,14 @@ def store() -> ResponseReturnValue:
         with os.fdopen(descriptor, "wb") as file:
             while chunk := request.stream.read(CHUNK_SIZE):
                 file.write(chunk)
+            size = file.tell()
         sha256 = verify_content_digest()
         name = sha256.hex()
-        os.replace(temporary, folder / name)  # the same name means the same bytes
+        # Checked again and added as one step, under the lock: uploads read
+        # at the same time all passed the check before reading.
+        with store_lock(folder):
+            require_room(size)
+            os.replace(temporary, folder / name)  # the same name, the same bytes
     except BaseException:
         os.unlink(temporary)
         raise

@@ -8,7 +8,10 @@ import hashlib
 import hmac
 import io
 import json
+import multiprocessing
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from digest_check import create_app
 from digest_check.checksum import CHUNK_SIZE
 
 SMALL, BIG = 100, 3 * CHUNK_SIZE + 1  # BIG takes several reads of the stream
@@ -221,6 +225,9 @@ def test_digests_are_compared_in_constant_time(
 # --- Parse errors: the digest explains a damaged body best --------------------
 
 
+NOT_JSON = "The body is not valid JSON, or has a number too large for a float."
+
+
 def test_invalid_json_with_a_matching_digest_is_reported_as_invalid_json(
     client: FlaskClient,
 ) -> None:
@@ -229,7 +236,40 @@ def test_invalid_json_with_a_matching_digest_is_reported_as_invalid_json(
             client, "/api/echo", body, "application/json", content_digest(body)
         )
         assert response.status_code == 400, response.text
-        assert response.json["message"] == "The body is not valid JSON."
+        assert response.json["message"] == NOT_JSON
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"NaN",
+        b"Infinity",
+        b"-Infinity",
+        b"1e1000000",
+        b'{"note": "n", "n": NaN}',
+        b"[1, [2, -Infinity]]",
+        b'{"n": {"m": [1e1000000]}}',
+    ],
+)
+def test_a_number_json_parse_cannot_read_is_a_400(
+    client: FlaskClient, body: bytes
+) -> None:
+    # Python reads these; echoed back they are NaN and Infinity, not JSON.
+    response = post(client, "/api/echo", body, "application/json", content_digest(body))
+    assert response.status_code == 400, response.text
+    assert response.json == {"error": "Bad Request", "message": NOT_JSON}
+
+
+def test_the_largest_numbers_a_float_holds_are_echoed(client: FlaskClient) -> None:
+    body = b'{"big": 1e308, "max": -1.7976931348623157e308, "tiny": 5e-324}'
+    response = post(client, "/api/echo", body, "application/json", content_digest(body))
+    assert response.status_code == 200, response.text
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")  # JSON.parse agrees
+
+    echoed = json.loads(response.data, parse_constant=refuse)["json"]
+    assert echoed == {"big": 1e308, "max": -1.7976931348623157e308, "tiny": 5e-324}
 
 
 def test_json_damaged_on_the_way_is_reported_as_a_digest_mismatch(
@@ -271,6 +311,27 @@ def test_a_checked_file_is_stored_under_its_sha256_and_served_back(
     assert name[:12] in client.get("/").text  # listed on the page
 
 
+def test_the_page_lists_the_stored_files_twenty_at_a_time(
+    client: FlaskClient, files_folder: Path
+) -> None:
+    files_folder.mkdir()
+    names = sorted(hashlib.sha256(bytes([n])).hexdigest() for n in range(25))
+    for name in names:
+        (files_folder / name).write_bytes(b"x")
+    first, second = client.get("/"), client.get("/?page=2")
+    assert [name for name in names if name[:12] in first.text] == names[:20]
+    assert [name for name in names if name[:12] in second.text] == names[20:]
+    assert '<a href="/?page=2">next</a>' in first.text
+    assert '<a href="/?page=1">previous</a>' in second.text
+
+
+@pytest.mark.parametrize("number", ["0", "2", "-1"])
+def test_a_page_past_the_files_is_a_404(client: FlaskClient, number: str) -> None:
+    response = client.get(f"/?page={number}")
+    assert response.status_code == 404, response.text
+    assert f"There is no page {number}: the files fill pages 1 to 1." in response.text
+
+
 @pytest.mark.parametrize(
     "digest", [content_digest(b"something else"), "sha-256=:YWJj:", None]
 )
@@ -303,6 +364,116 @@ def test_the_store_is_bounded(client: FlaskClient, files_folder: Path) -> None:
     assert response.status_code == 409, response.text
     assert "The store is full: 100 files at most." in response.json["message"]
     assert len(stored(files_folder)) == 100
+
+
+def test_the_store_holds_so_many_bytes_at_most(
+    config: dict[str, object], files_folder: Path
+) -> None:
+    client = create_app({**config, "FILES_MAX_BYTES": 1000}).test_client()
+    for size, status in ((600, 201), (401, 409), (400, 201), (1, 409)):
+        body, content_type = raw_body(size)
+        response = post(client, "/api/files", body, content_type, content_digest(body))
+        assert response.status_code == status, response.text
+        if status == 409:
+            assert response.json == {
+                "error": "Conflict",
+                "message": "The store is full: 1000 bytes at most.",
+            }
+    assert sum(p.stat().st_size for p in files_folder.iterdir()) == 1000
+
+
+class ArrivingTogether:
+    """A body from a slow client: none of it arrives before every upload in
+    the test has started, as when many clients upload at once."""
+
+    def __init__(self, body: bytes, barrier: Any) -> None:
+        self._body = io.BytesIO(body)
+        self._barrier = barrier  # threading's or multiprocessing's
+
+    def read(self, size: int = -1) -> bytes:
+        if self._body.tell() == 0:
+            self._barrier.wait()
+        return self._body.read(size)
+
+
+def upload_together(app: Flask, body: bytes, barrier: Any) -> tuple[int, Any]:
+    response = app.test_client().post(
+        "/api/files",
+        content_type="application/octet-stream",
+        headers={"Content-Digest": content_digest(body)},
+        environ_overrides={
+            "wsgi.input": ArrivingTogether(body, barrier),
+            "CONTENT_LENGTH": str(len(body)),
+        },
+    )
+    return response.status_code, response.json
+
+
+def upload_in_threads(config: dict[str, object], bodies: list[bytes]) -> list[Any]:
+    """Each upload in a thread of its own, as a threaded server runs them."""
+    app = create_app(config)
+    barrier = threading.Barrier(len(bodies), timeout=60)  # a safeguard, not a wait
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(lambda body: upload_together(app, body, barrier), bodies))
+
+
+def upload_in_a_process(
+    config: dict[str, object], body: bytes, barrier: Any, results: Any
+) -> None:
+    results.put(upload_together(create_app(config), body, barrier))
+
+
+def upload_in_processes(config: dict[str, object], bodies: list[bytes]) -> list[Any]:
+    """Each upload in a process of its own, as gunicorn's workers run them."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(bodies), timeout=60)
+    results = context.Queue()
+    processes = [
+        context.Process(target=upload_in_a_process, args=(config, b, barrier, results))
+        for b in bodies
+    ]
+    for process in processes:
+        process.start()
+    try:
+        return [results.get(timeout=60) for _ in bodies]
+    finally:
+        for process in processes:
+            process.join()
+
+
+FILES_FULL = ({"FILES_MAX": 3}, 2, "The store is full: 3 files at most.")
+BYTES_FULL = ({"FILES_MAX_BYTES": 1000}, 0, "The store is full: 1000 bytes at most.")
+
+
+# Either way there is room for one more file of 600 bytes, not two. Processes
+# (slow to spawn) once: they catch a count kept in one process's memory.
+@pytest.mark.parametrize(
+    ("upload", "limit", "before", "message"),
+    [
+        (upload_in_threads, *FILES_FULL),
+        (upload_in_threads, *BYTES_FULL),
+        (upload_in_processes, *FILES_FULL),
+    ],
+    ids=["files-threads", "bytes-threads", "files-processes"],
+)
+def test_uploads_at_once_never_overfill_the_store(
+    config: dict[str, object],
+    files_folder: Path,
+    upload: Callable[[dict[str, object], list[bytes]], list[Any]],
+    limit: dict[str, int],
+    before: int,
+    message: str,
+) -> None:
+    files_folder.mkdir()
+    for n in range(before):
+        (files_folder / hashlib.sha256(bytes([n])).hexdigest()).write_bytes(bytes([n]))
+    bodies = [bytes([n]) * 600 for n in range(4)]
+    results = upload({**config, **limit}, bodies)
+    assert sorted(status for status, _ in results) == [201, 409, 409, 409], results
+    refused = [answer for status, answer in results if status == 409]
+    assert refused == [{"error": "Conflict", "message": message}] * 3
+    # One more file stored, and no temporary files left behind.
+    assert len(stored(files_folder)) == before + 1
 
 
 @pytest.mark.parametrize("name", ["0" * 64, "../../etc/passwd", "A" * 64, "abc"])
