@@ -3,6 +3,7 @@ site, and a view bound to a werkzeug Rule with the endpoint decorator."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import auth
+from . import db
 from . import decorators
 from . import errors
 from . import views
@@ -27,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=None,
+        DATABASE=os.path.join(app.instance_path, "users.sqlite"),
         # The login form is the biggest body: a few hundred bytes.
         MAX_CONTENT_LENGTH=16 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -45,7 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # first: its guard must run before CSRFProtect's check
     csrf.init_app(app)
     decorators.init_app(app)  # the cache that @cached fills
-    auth.init_app(app)  # the users, each with a session version
+    db.init_app(app)  # the users table, in the instance folder
+    auth.init_app(app)  # the demo user in it
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     views.init_app(app)  # /about: a werkzeug Rule and @app.endpoint

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+import sqlite3
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import Flask
 from flask import g
@@ -19,19 +18,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from .db import get_db
+
 bp = Blueprint("auth", __name__)
-
-
-@dataclass
-class User:
-    """A row of the users table a real app keeps in its database."""
-
-    password_hash: str  # werkzeug's scrypt with a salt, never the password
-    # Written into the session at login, bumped at logout. Flask's signed
-    # cookie stays valid for whoever kept a copy; after the bump the copies
-    # from before no longer match.
-    session_version: int = 0
-
 
 DEMO_USER = "ada"
 DEMO_PASSWORD = "analytical-engine"  # noqa: S105 - a demo, shown on the login page
@@ -56,24 +45,29 @@ def safe_next(target: str | None) -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its own demo user store: a logout in one app (a test)
-    bumps no other's. It lives in memory, so a restart or another worker
-    process starts again at version 0: a real app keeps it in its database."""
-    app.extensions["users"] = {DEMO_USER: User(DEMO_HASH)}
+    """Add the demo user to the users table, unless a start before did."""
+    with app.app_context():
+        db = get_db()
+        db.execute(
+            "INSERT OR IGNORE INTO users (name, password_hash) VALUES (?, ?)",
+            (DEMO_USER, DEMO_HASH),
+        )
+        db.commit()
 
 
-def users() -> dict[str, User]:
-    """The users by name: the demo's stand-in for a database query."""
-    store: dict[str, User] = current_app.extensions["users"]
-    return store
+def find_user(name: str) -> sqlite3.Row | None:
+    """The user's row in the users table, or None if there is no such user."""
+    query = "SELECT password_hash, session_version FROM users WHERE name = ?"
+    row: sqlite3.Row | None = get_db().execute(query, (name,)).fetchone()
+    return row
 
 
 @bp.before_app_request
 def load_user() -> None:
     """g.user: the session's user, unless they have logged out since it began."""
     name = session.get("user")
-    user = users().get(name) if isinstance(name, str) else None
-    current = user is not None and session.get("version") == user.session_version
+    user = find_user(name) if isinstance(name, str) else None
+    current = user is not None and session.get("version") == user["session_version"]
     g.user = name if current else None
 
 
@@ -85,13 +79,13 @@ def login() -> ResponseReturnValue:
         return render_login(target)
     name = request.form.get("username", "")
     password = request.form.get("password", "")
-    user = users().get(name)
-    stored = user.password_hash if user else NO_SUCH_USER
+    user = find_user(name)
+    stored = user["password_hash"] if user else NO_SUCH_USER
     if not check_password_hash(stored, password) or user is None:
         return render_login(target, name=name, error=WRONG_LOGIN), 400
     session.clear()  # nothing from before the login carries over
     session["user"] = name
-    session["version"] = user.session_version
+    session["version"] = user["session_version"]
     flash(f"Logged in as {name}.")
     # `target` is relative to the app: add the prefix it is mounted under.
     destination = request.script_root + target if target else url_for("pages.index")
@@ -103,8 +97,15 @@ def logout() -> ResponseReturnValue:
     # POST with a CSRF token: a link or an <img> on another site cannot log
     # a visitor out.
     if g.user is not None:
-        # Ends this user's sessions in every browser, and any copy of the cookie.
-        users()[g.user].session_version += 1
+        # Ends this user's sessions in every browser and worker, and any copy
+        # of the cookie. One statement: a slow logout cannot write back an
+        # older version, which would bring old cookies back to life.
+        db = get_db()
+        db.execute(
+            "UPDATE users SET session_version = session_version + 1 WHERE name = ?",
+            (g.user,),
+        )
+        db.commit()
     session.clear()
     flash("Logged out.")
     return redirect(url_for("pages.index"), 303)

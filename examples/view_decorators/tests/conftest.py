@@ -1,8 +1,9 @@
-"""Fixtures in the style of Flask's tutorial: a fresh app per test and its test
-client. The app stores nothing (its users and cache live in memory), so there
-is no database or instance folder to pass in."""
+"""Fixtures in the style of Flask's tutorial: a fresh app per test on a
+database of its own, and its test client."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,9 +13,15 @@ from guarded_views import create_app
 
 
 @pytest.fixture
-def config() -> dict[str, object]:
-    """The test config: testing mode, a secret, CSRF off (one test turns it on)."""
-    return {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}
+def config(tmp_path: Path) -> dict[str, object]:
+    """The test config: testing mode, a secret, CSRF off (one test turns it on),
+    and the test's own users database."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "DATABASE": str(tmp_path / "users.sqlite"),
+    }
 
 
 @pytest.fixture

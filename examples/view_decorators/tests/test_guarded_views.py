@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 
 from guarded_views import auth
 from guarded_views import create_app
+from guarded_views import db
 from guarded_views import decorators
 from guarded_views import views
 
@@ -229,7 +230,9 @@ def test_a_wrong_login_is_refused_with_the_same_message(
 
 
 def test_passwords_are_stored_only_as_salted_hashes(app: Flask) -> None:
-    stored = app.extensions["users"][USER].password_hash
+    with app.app_context():
+        query = "SELECT password_hash FROM users WHERE name = ?"
+        stored = db.get_db().execute(query, (USER,)).fetchone()["password_hash"]
     assert PASSWORD not in stored
     assert stored.startswith(("scrypt:", "pbkdf2:"))
     assert check_password_hash(stored, PASSWORD)
@@ -293,6 +296,42 @@ def test_logging_in_again_after_logout_opens_a_new_session_only(
     replay = app.test_client()
     replay.set_cookie("session", old)
     assert not is_logged_in(replay)
+
+
+def test_a_logout_through_one_worker_ends_the_session_in_the_others(
+    config: dict[str, object],
+) -> None:
+    # Two apps on one database, as gunicorn's worker processes are.
+    first, second = create_app(config), create_app(config)
+    client = first.test_client()
+    log_in(client)
+    replay = second.test_client()
+    replay.set_cookie("session", session_cookie(client))
+    assert is_logged_in(replay)
+    logout = client.post("/logout")
+    assert logout.status_code == 303, logout.text
+    response = replay.get("/members")
+    assert response.status_code == 303, response.text
+    assert urlsplit(response.location).path == "/login"
+    assert "Log in to see that page." in replay.get("/").text
+
+
+def test_a_logout_outlives_a_restart(config: dict[str, object]) -> None:
+    client = create_app(config).test_client()
+    log_in(client)
+    old = session_cookie(client)
+    logout = client.post("/logout")
+    assert logout.status_code == 303, logout.text
+    restarted = create_app(config)  # on the same database
+    replay = restarted.test_client()
+    replay.set_cookie("session", old)
+    response = replay.get("/members")
+    assert response.status_code == 303, response.text
+    assert urlsplit(response.location).path == "/login"
+    fresh = restarted.test_client()  # the demo user can still log in
+    login = log_in(fresh)
+    assert login.status_code == 303, login.text
+    assert is_logged_in(fresh)
 
 
 def test_logging_out_takes_a_post_not_a_link(client: FlaskClient) -> None:
