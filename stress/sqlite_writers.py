@@ -48,6 +48,7 @@ from .servers import ThreadedServer
 
 NAME = "SQLite under concurrency"
 LOCKED = "database is locked"
+NO_FORM = "no form"
 TEXT_TYPES = {"text", "textarea", "search", "email", "url", "tel", ""}
 
 
@@ -121,7 +122,7 @@ def run(short: bool = False) -> list[Figure]:
                     )
                     if result is None:
                         unchecked.append(f"{folder} ({kind})")
-                    else:
+                    elif isinstance(result, Result):
                         results.append(result)
                 log = server.output()
                 if server.process is not None and server.process.poll() is None:
@@ -163,12 +164,19 @@ def write(
     size: Size,
     run_id: str,
     budget: float | None = None,
-) -> Result | None:
-    """The writers' run on one example; None when no form of it stores a row."""
+) -> Result | str | None:
+    """The writers' run on one example; None when no form of it stores a row,
+    NO_FORM when it has none to try."""
     found = find_form(port, folder, data, run_id)
+    if found == NO_FORM:
+        # Its database is for what the app keeps (view_decorators: its users),
+        # with no form for visitors to write in.
+        print(f"  {folder}: no form of its pages writes; nothing to check")
+        return NO_FORM
     if found is None:
         print(f"  ! {folder}: no form of its pages stored a row; not checked")
         return None
+    assert isinstance(found, tuple)
     page, form = found
     result = Result(folder, kind)
     deadline = time.monotonic() + (budget or size.budget)
@@ -210,8 +218,9 @@ def write(
 
 def find_form(
     port: int, folder: str, data: Path, run_id: str
-) -> tuple[str, Form] | None:
-    """The first POST form on the example's pages whose submission stores a row."""
+) -> tuple[str, Form] | str | None:
+    """The first POST form on the example's pages whose submission stores a row;
+    NO_FORM when its pages have no form to try (a login form writes nothing)."""
     session = Session(port)
     queue: list[str] = [f"/{folder}/"]
     seen: set[str] = set()
@@ -228,6 +237,8 @@ def find_form(
             writable = [i for i in form.inputs if i.type in TEXT_TYPES]
             if form.method != "POST" or not form.csrf_token or not writable:
                 continue
+            if form.action.rstrip("/").endswith("/login"):
+                continue
             marker = f"r{run_id}trial{trial}"
             trial += 1
             posted = session.submit(form, fill(form, marker))
@@ -238,7 +249,7 @@ def find_form(
             for link in links(answer.text, page)
             if link.startswith(f"/{folder}/")
         ]
-    return None
+    return None if trial else NO_FORM
 
 
 def fill(form: Form, marker: str) -> dict[str, str]:
