@@ -14,6 +14,7 @@ from . import db
 from . import errors
 from . import views
 from .body_errors import BodyErrorsAreBadRequests
+from .finite_json import FiniteJSONProvider
 
 csrf = CSRFProtect()
 
@@ -25,6 +26,7 @@ MISSING_KEY = (
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = FiniteJSONProvider(app)  # NaN, Infinity, 1e1000000: a 400
     app.config.from_mapping(
         SECRET_KEY=None,
         # mongodb://127.0.0.1:27017/movies, from FLASK_MONGODB_URI. None: an
@@ -35,6 +37,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MONGODB_TIMEOUT_MS=3000,
         DEMO_MOVIES=True,  # fill an empty database with a few movies
         MAX_CONTENT_LENGTH=16 * 1024,  # one movie's fields
+        # Anyone may add movies: at most this many, and as each field has a
+        # maximum length (10 KB a movie), at most 10 MB. Then adding is a 409.
+        MOVIES_MAX=1000,
+        MOVIES_PER_PAGE=20,  # on the list page, and in the API's list
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

@@ -6,17 +6,19 @@ from typing import Any
 
 from flask import abort
 from flask import Blueprint
+from flask import current_app
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from mongoengine import ValidationError
 
+from .models import add_movie
 from .models import field_errors
-from .models import filters
 from .models import get_or_404
 from .models import Movie
 from .models import movie_from
-from .views import LIST_MAX
+from .views import FULL
+from .views import list_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -37,30 +39,46 @@ def as_json(movie: Movie) -> dict[str, Any]:
 
 @bp.get("/movies")
 def movies() -> ResponseReturnValue:
-    found = Movie.objects(**filters(request.args))
-    return {"count": found.count(), "movies": [as_json(m) for m in found[:LIST_MAX]]}
+    page = list_page("api.movies")
+    return {
+        "count": page.count,
+        "page": page.number,
+        "pages": page.pages,
+        "prev": page.prev_url,
+        "next": page.next_url,
+        "movies": [as_json(m) for m in page.movies],
+    }
 
 
 @bp.post("/movies")
 def create() -> ResponseReturnValue:
-    request.get_data()  # first: a body over MAX_CONTENT_LENGTH is a 413, of any type
+    body = request.get_data()  # first: a body over MAX_CONTENT_LENGTH is a 413
+    if not request.is_json:
+        abort(415, "Send the movie as JSON, with Content-Type: application/json.")
     try:
-        data = request.get_json()  # a 415 unless the body is JSON, a 400 if broken
+        # Not get_json(), which says only "Bad Request" about what it refuses:
+        # broken JSON, or NaN, Infinity and 1e1000000 (app.json, finite_json.py).
+        data = current_app.json.loads(body)
     except RecursionError:  # [[[[...: nested too deep for Python's parser
         abort(400, "The body is not valid JSON: it is nested too deeply.")
+    except ValueError as error:
+        abort(400, f"The body is not valid JSON: {error}.")
     if not isinstance(data, dict):
         abort(400, "Send the movie as a JSON object.")
+    limit = current_app.config["MOVIES_MAX"]
     try:
         movie = movie_from(data)
-        movie.save()
+        added = add_movie(movie, limit)
     except ValidationError as error:
         return {
             "error": "Bad Request",
             "message": "The movie is not valid: see fields.",
             "fields": field_errors(error),
         }, 400
-    body = as_json(movie)
-    return body, 201, {"Location": body["url"]}
+    if not added:
+        abort(409, FULL.format(limit))
+    created = as_json(movie)
+    return created, 201, {"Location": created["url"]}
 
 
 @bp.get("/movies/<movie_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 from typing import ClassVar
 
@@ -15,6 +16,7 @@ from mongoengine import EmbeddedDocumentField
 from mongoengine import FloatField
 from mongoengine import IntField
 from mongoengine import ListField
+from mongoengine import NotUniqueError
 from mongoengine import StringField
 from mongoengine import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -52,8 +54,43 @@ class Movie(Document):  # type: ignore[misc]
     meta: ClassVar[dict[str, Any]] = {
         "db_alias": "movies",  # the connection db.py opens
         "indexes": ["-year", "genres", "imdb.rating"],  # what the filters use
-        "ordering": ["-year", "title"],
+        "ordering": ["-year", "title", "id"],  # id: one order, for the pages
     }
+
+
+class Counter(Document):  # type: ignore[misc]
+    """How many movies are stored, in one document (its id: "movies")."""
+
+    id = StringField(primary_key=True)
+    taken = IntField(required=True, min_value=0)
+
+    meta: ClassVar[dict[str, Any]] = {"db_alias": "movies"}
+
+
+def add_movie(movie: Movie, limit: int) -> bool:
+    """Store a new movie unless `limit` are stored already: False then.
+
+    Counting the movies before inserting would let two requests both see the
+    last place free. Here a place is taken by one conditional update of the
+    counter ($inc where taken < limit), which MongoDB applies atomically
+    whichever process sends it: of two requests racing for the last place,
+    only one matches.
+    """
+    movie.validate()  # a movie that cannot be stored takes no place
+    counter = Counter.objects(id="movies")
+    if not counter(taken__lt=limit).update_one(inc__taken=1):
+        # Full, or no counter yet (a new database, or movies stored before
+        # it): start it from the movies stored, and try once more.
+        with suppress(NotUniqueError):  # another request started it just now
+            counter.update_one(set_on_insert__taken=Movie.objects.count(), upsert=True)
+        if not counter(taken__lt=limit).update_one(inc__taken=1):
+            return False
+    try:
+        movie.save(validate=False)
+    except BaseException:
+        counter.update_one(dec__taken=1)  # the movie was not stored: free its place
+        raise
+    return True
 
 
 OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
@@ -69,6 +106,9 @@ def get_or_404(movie_id: str) -> Movie:
     if movie is None:
         abort(404, "There is no movie with that id.")
     return movie
+
+
+FILTERS = ("q", "genre", "year_from", "year_to", "min_rating")  # what filters() reads
 
 
 def filters(args: MultiDict[str, str]) -> dict[str, Any]:
