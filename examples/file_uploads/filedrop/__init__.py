@@ -37,6 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=128 * 1024,
         # Flask 3.1: how many parts a multipart body may have; the form sends 2.
         MAX_FORM_PARTS=10,
+        # What the drop keeps in all, for anyone who can load the form: an
+        # upload past either cap is refused (409), and nothing of it is kept.
+        UPLOAD_MAX_FILES=1000,
+        UPLOAD_MAX_BYTES=1024 * 1024 * 1024,
+        UPLOADS_PER_PAGE=20,  # the list shows this many, newest first
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

@@ -38,7 +38,10 @@ def index() -> ResponseReturnValue:
     if name is None:
         allowed = ", ".join(SUFFIXES)
         return render_index(f"Only these kinds of file can be uploaded: {allowed}.")
-    upload = storage.save(file, name)
+    try:
+        upload = storage.save(file, name)
+    except storage.StoreFull as full:
+        return render_index(str(full), 409)
     flash(f"Uploaded “{upload.name}”.")
     # 303: the browser follows with a GET, so a reload never uploads twice.
     return redirect(url_for("files.index"), 303)
@@ -77,13 +80,19 @@ def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     return errors.handle_http_error(RequestEntityTooLarge(message))
 
 
-def render_index(error: str | None = None) -> ResponseReturnValue:
-    """The upload form and the list; a 400 when the form comes back with an error."""
+def render_index(error: str | None = None, status: int = 400) -> ResponseReturnValue:
+    """The upload form and a page of the list (?page=2), with the form's error
+    and its status if there is one."""
+    page = storage.page_of_uploads(
+        request.args.get("page", 1, type=int), current_app.config["UPLOADS_PER_PAGE"]
+    )
+    if page is None:
+        abort(404, "There is no such page of uploads.")
     html = render_template(
         "index.html",
-        uploads=storage.list_uploads(),
+        page=page,
         suffixes=SUFFIXES,
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
         error=error,
     )
-    return (html, 400) if error else html
+    return (html, status) if error else html

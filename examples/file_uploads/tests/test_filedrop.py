@@ -5,11 +5,18 @@ from __future__ import annotations
 import errno
 import gc
 import io
+import json
 import re
+import sys
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
+from subprocess import PIPE
+from subprocess import Popen
 from typing import Any
 
 import pytest
@@ -22,6 +29,7 @@ from playwright.sync_api import Page
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
 from werkzeug.test import encode_multipart
 from werkzeug.test import TestResponse
 
@@ -197,6 +205,68 @@ def test_filenames_are_made_safe_and_nothing_is_written_outside_the_folder(
     assert list(listed(client)) == [kept_as]
 
 
+# --- The list, a page at a time -------------------------------------------------
+
+
+def a_page(client: Client, url: str) -> tuple[list[str], str, dict[str, str]]:
+    """What a page of the list shows: the names, "Page n of m", and where its
+    rel=prev and rel=next links go."""
+    r = client.get(url)
+    assert r.status_code == 200, r.text
+    soup = BeautifulSoup(r.text, "html.parser")
+    names = [a.text for a in soup.select("#uploads + table a")]
+    pager = soup.select_one("nav[aria-label='Pages of uploads']")
+    assert pager is not None, "the page has no links to the other pages"
+    links = {str(a["rel"][0]): str(a["href"]) for a in pager.select("a")}
+    return names, " ".join(pager.stripped_strings), links
+
+
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_the_list_shows_a_page_of_the_newest_uploads_and_links_to_the_others(
+    config: dict[str, object], prefix: str
+) -> None:
+    app = create_app({**config, "UPLOADS_PER_PAGE": 2})
+    for name in ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"]:
+        assert upload(app.test_client(), name).status_code == 303
+    wsgi = DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app
+    client = Client(wsgi)
+
+    first = a_page(client, f"{prefix}/")
+    assert first == (
+        ["e.txt", "d.txt"],
+        "Page 1 of 3 Older",
+        {"next": f"{prefix}/?page=2#uploads"},
+    )
+    second = a_page(client, first[2]["next"])
+    assert second == (
+        ["c.txt", "b.txt"],
+        "Newer Page 2 of 3 Older",
+        {"prev": f"{prefix}/?page=1#uploads", "next": f"{prefix}/?page=3#uploads"},
+    )
+    last = a_page(client, second[2]["next"])
+    assert last == (
+        ["a.txt"],
+        "Newer Page 3 of 3",
+        {"prev": f"{prefix}/?page=2#uploads"},
+    )
+    assert a_page(client, last[2]["prev"]) == second
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "number"), [(0, "2"), (5, "4"), (5, "0"), (5, "-1")]
+)
+def test_a_page_past_the_list_is_a_404_page(
+    config: dict[str, object], uploaded: int, number: str
+) -> None:
+    client = create_app({**config, "UPLOADS_PER_PAGE": 2}).test_client()
+    for _ in range(uploaded):
+        assert upload(client, "notes.txt").status_code == 303
+    r = client.get(f"/?page={number}")
+    assert r.status_code == 404, r.text
+    assert "There is no such page of uploads." in r.text
+    assert "Back to the uploads" in r.text
+
+
 # --- Serving uploads back ------------------------------------------------------
 
 
@@ -357,6 +427,151 @@ def test_a_failed_write_leaves_no_partial_file(app: Flask, uploads: Path) -> Non
     with app.app_context(), pytest.raises(OSError, match="No space"):
         storage.save(file, "notes.txt")
     assert stored(uploads) == {}
+
+
+# --- What the drop keeps in all ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caps", "steps"),
+    [
+        (
+            {"UPLOAD_MAX_FILES": 3},
+            [
+                (b"1", None),
+                (b"2", None),
+                (b"3", None),  # the third of 3: at the cap
+                (b"4", "The file drop is full: it keeps at most 3 files."),
+            ],
+        ),
+        (
+            {"UPLOAD_MAX_BYTES": 10},
+            [
+                (b"123456", None),
+                (
+                    b"12345",
+                    "The file drop is full: this file is 5 Bytes, "
+                    "and only 4 Bytes of the drop's 10 Bytes are free.",
+                ),
+                (b"1234", None),  # 10 bytes in all: at the cap
+                (
+                    b"1",
+                    "The file drop is full: this file is 1 Byte, "
+                    "and only 0 Bytes of the drop's 10 Bytes are free.",
+                ),
+            ],
+        ),
+    ],
+    ids=["files", "bytes"],
+)
+def test_the_drop_stores_up_to_its_caps_then_refuses_with_409_and_keeps_nothing(
+    config: dict[str, object],
+    uploads: Path,
+    caps: dict[str, int],
+    steps: list[tuple[bytes, str | None]],
+) -> None:
+    client = create_app({**config, **caps}).test_client()
+    for content, refusal in steps:
+        r = upload(client, "notes.txt", content)
+        if refusal is None:
+            assert r.status_code == 303, r.text
+        else:
+            assert r.status_code == 409, r.text
+            error = BeautifulSoup(r.text, "html.parser").select_one("form .error")
+            assert error is not None
+            assert error.text == refusal
+    # Nothing of a refused upload stays, not even a hidden partial file.
+    kept = [content for content, refusal in steps if refusal is None]
+    assert sorted(stored(uploads).values()) == sorted(kept)
+
+
+# The more files the drop holds, the longer it takes to count and measure them
+# before it stores one more: the wider the gap that racing uploads would slip
+# through, were the check and the write not held together.
+OLD = 500
+
+
+def fill_with_old_uploads(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(OLD):
+        (folder / f"{n:032x}-old.txt").write_bytes(b"abc")
+
+
+@pytest.mark.parametrize(
+    "caps",
+    [{"UPLOAD_MAX_FILES": OLD + 4}, {"UPLOAD_MAX_BYTES": (OLD + 4) * 3}],
+    ids=["files", "bytes"],
+)
+def test_the_caps_hold_when_uploads_race_in_threads(
+    config: dict[str, object], uploads: Path, caps: dict[str, int]
+) -> None:
+    """16 requests at once on one app, as a threaded server serves them: room
+    for 4 more files of 3 bytes."""
+    app = create_app({**config, **caps})
+    fill_with_old_uploads(uploads)
+    start = threading.Barrier(16)
+
+    def race(_: int) -> int:
+        client = app.test_client()
+        start.wait()
+        return upload(client, "race.txt", b"abc").status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(race, range(16)))
+    assert sorted(statuses) == [303] * 4 + [409] * 12
+    assert len(stored(uploads)) == OLD + 4  # and no partial file
+
+
+# One gunicorn worker, as it were: a process with an app of its own on the
+# shared folder. It says "ready", waits for a line on stdin, then uploads.
+WORKER = """
+import io, json, sys
+from filedrop import create_app
+
+client = create_app(json.loads(sys.argv[1])).test_client()
+print("ready", flush=True)
+sys.stdin.readline()
+statuses = [
+    client.post("/", data={"file": (io.BytesIO(b"abc"), "race.txt")}).status_code
+    for _ in range(5)
+]
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.parametrize(
+    "caps",
+    [{"UPLOAD_MAX_FILES": OLD + 6}, {"UPLOAD_MAX_BYTES": (OLD + 6) * 3}],
+    ids=["files", "bytes"],
+)
+def test_the_caps_hold_when_uploads_race_in_worker_processes(
+    config: dict[str, object], uploads: Path, caps: dict[str, int]
+) -> None:
+    """Four processes on one upload folder, five uploads each: room for 6 more."""
+    fill_with_old_uploads(uploads)
+    command = [sys.executable, "-c", WORKER, json.dumps({**config, **caps})]
+    with ExitStack() as stack:
+        workers = []
+        for _ in range(4):
+            worker = stack.enter_context(
+                Popen(command, stdin=PIPE, stdout=PIPE, text=True)
+            )
+            stack.callback(worker.kill)  # before Popen's exit waits for it
+            workers.append(worker)
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline() == "ready\n"
+        for worker in workers:  # all ready: go
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        statuses = [
+            status
+            for worker in workers
+            for status in json.loads(worker.communicate()[0])
+        ]
+    assert sorted(statuses) == [303] * 6 + [409] * 14
+    assert len(stored(uploads)) == OLD + 6  # and no partial file
 
 
 # --- CSRF ----------------------------------------------------------------------
