@@ -38,13 +38,10 @@ class ServerInput(io.RawIOBase):
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
 
-    def readable(self) -> bool:
-        return True
-
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
             data = self.stream.read(len(buffer))
         except Exception as error:  # e.g. gunicorn's InvalidChunkSize
-            raise OSError("the request body could not be read") from error
+            raise OSError from error  # Werkzeug answers it with its own 400
         buffer[: len(data)] = data
         return len(data)
