@@ -5,7 +5,7 @@ The folder is copied to a scratch directory with its mutmut settings added
 mutmut's own files stay out of it. Then one row per example in RESULTS.md:
 mutants, killed, equivalent, survived, and the score (killed of the
 mutants that are not equivalent); each survivor not explained in
-equivalent.toml is printed with its diff.
+equivalent/<folder>.toml is printed with its diff.
 
 Never part of `make test` or CI: it runs each example's tests once per mutant.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from cookbook import catalogue
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "RESULTS.md"
-EQUIVALENT = HERE / "equivalent.toml"
+EQUIVALENT = HERE / "equivalent"  # <folder>.toml: mutant name = why
 TARGET = 0.95
 # Never copied: data, caches, and what mutmut itself writes.
 IGNORED = shutil.ignore_patterns(
@@ -88,7 +89,8 @@ def mutmut(copy: Path, *args: str) -> str:
 
 def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
     """Run mutmut on a copy of the example; its row and the unexplained survivors."""
-    explained = tomllib.loads(EQUIVALENT.read_text()).get(example.folder, {})
+    listed = EQUIVALENT / f"{example.folder}.toml"
+    explained = tomllib.loads(listed.read_text()) if listed.exists() else {}
     with tempfile.TemporaryDirectory(prefix=f"mutation-{example.folder}-") as scratch:
         copy = Path(scratch) / example.folder
         shutil.copytree(example.path, copy, ignore=IGNORED)
@@ -137,7 +139,7 @@ def write_rows(rows: dict[str, list[str]]) -> None:
         "Written by `make mutation` (`python -m mutation`): each example's package",
         "mutated by mutmut and run against the example's own tests. The score is",
         "killed / (mutants - equivalent); each equivalent mutant is explained in",
-        "`mutation/equivalent.toml`. The target is 95% for every example.",
+        "`mutation/equivalent/<folder>.toml`. The target is 95% for every example.",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "|".join("---" for _ in HEADERS) + "|",
@@ -162,12 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.folders) - {e.folder for e in examples}
     if unknown:
         parser.error(f"no such example: {', '.join(sorted(unknown))}")
-    rows = read_rows()
     missed = 0
     for example in examples:
         row, diffs = mutate(example, args.children)
-        rows[example.folder] = row.cells()
-        write_rows(rows)  # after each example: a long run keeps what it measured
+        # After each example, a long run keeps what it measured; under a lock,
+        # so runs for different examples at once keep each other's rows.
+        with RESULTS.with_suffix(".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            rows = read_rows()
+            rows[example.folder] = row.cells()
+            write_rows(rows)
         missed += row.score < TARGET
         print(f"\n{example.folder}: {row.killed} of {row.mutants - row.equivalent} "
               f"killed ({row.score:.1%}), {row.equivalent} equivalent")  # fmt: skip
