@@ -33,9 +33,12 @@ def run(host: str, port: int) -> None:
             os.environ["REDIS_URL"] = redis_server.url(0)
             print(f" * Redis on {os.environ['REDIS_URL']}", flush=True)
         for example in examples:
-            if "celery-worker" in example.services:
-                # Threads suit the demo's sleep-bound tasks: one visitor's
-                # 30-second task does not hold everyone else's in the queue.
+            if "celery-worker" not in example.services:
+                continue
+            # A worker for each queue the example declares, as its README
+            # starts them: long tasks never hold up short ones. Threads suit
+            # the demo's sleep-bound tasks.
+            for queue in worker_queues(example):
                 worker = services.CeleryWorker(
                     "make_celery",
                     cwd=example.path,
@@ -43,19 +46,25 @@ def run(host: str, port: int) -> None:
                     pool="threads",
                     concurrency=8,
                     log_level="info",
+                    queues=queue,
                 )
                 # Serve at once: tasks sent while the worker boots wait,
                 # QUEUED, in Redis, and the worker takes them when it is up.
                 stack.callback(worker.stop)
                 worker.launch()
+                what = f"examples/{example.folder}" + (f", {queue}" if queue else "")
                 threading.Thread(
-                    target=announce_when_ready,
-                    args=(worker, f"examples/{example.folder}"),
-                    daemon=True,
+                    target=announce_when_ready, args=(worker, what), daemon=True
                 ).start()
         gallery = create_gallery()
         print(f" * The gallery: http://{host}:{port}/", flush=True)
         run_simple(host, port, gallery, threaded=True)
+
+
+def worker_queues(example: catalogue.Example) -> list[str | None]:
+    """The queues the example's Celery config declares, or None: every queue."""
+    celery_config = catalogue.load_app(example.module).config.get("CELERY", {})
+    return [queue.name for queue in celery_config.get("task_queues", [])] or [None]
 
 
 def announce_when_ready(worker: services.CeleryWorker, what: str) -> None:

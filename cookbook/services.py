@@ -266,8 +266,10 @@ class CeleryWorker(Service):
         pool: str = "solo",
         concurrency: int = 1,
         log_level: str = "warning",
+        queues: str | None = None,
     ) -> None:
         self.app = app
+        self.queues = queues  # "short": only those; None: every queue
         self.cwd = cwd
         self.broker_url = broker_url
         self.env = dict(env or {})
@@ -298,6 +300,7 @@ class CeleryWorker(Service):
             "--loglevel", self.log_level,
             "--hostname", self.hostname,
             "--without-gossip", "--without-mingle",
+            *(["--queues", self.queues] if self.queues else []),
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             command,

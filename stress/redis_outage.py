@@ -68,6 +68,10 @@ def outage(example: catalogue.Example) -> list[Figure]:
         env = {
             "REDIS_URL": redis_server.url(0),
             "FLASK_SECRET_KEY": secrets.token_hex(),
+            # No worker runs: every task sent stays in flight, past the
+            # example's limits (a 429) before the outage is even measured.
+            "FLASK_MAX_TASKS_PER_SESSION": "1000",
+            "FLASK_MAX_TASKS": "1000",
         }
         with private_instance_folders(), environment(**env), quiet_server_log():
             app = catalogue.load_app(example.module)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from kombu import Queue
 
 from . import errors
 from . import views
@@ -36,12 +37,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # tasks.js: well under 1 KiB with the parts' headers.
         MAX_CONTENT_LENGTH=4 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Tasks queued or running at once, per session and for everyone
+        # together: past either, a start is refused with a 429 (limits.py).
+        MAX_TASKS_PER_SESSION=5,
+        MAX_TASKS=20,
         CELERY={
             "broker_url": redis_url,
             "result_backend": redis_url,
             # Store results only for tasks that ask for them (ignore_result=False).
             "task_ignore_result": True,
             "task_track_started": True,
+            # Short tasks have a queue of their own, so a worker started with
+            # `-Q short` runs them while long ones keep another worker busy. A
+            # worker started without -Q takes from both queues.
+            "task_queues": [Queue("long"), Queue("short")],
+            "task_default_queue": "long",
+            "task_routes": {
+                "task_app.add": {"queue": "short"},
+                "task_app.divide": {"queue": "short"},
+            },
             # Acknowledge a task when it has finished, not when it arrives, so a
             # worker killed mid-task leaves it in Redis for another worker...
             "task_acks_late": True,

