@@ -8,7 +8,6 @@ importing any of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from flask import Flask
 
@@ -19,14 +18,14 @@ from .lazy import LazyView
 PACKAGE = __name__.rpartition(".")[0]
 
 
-def url(app: Flask, import_name: str, rules: Iterable[str], **options: Any) -> None:
+def url(app: Flask, import_name: str, rules: Iterable[str]) -> None:
     """Route each of `rules` to the view `import_name` ("module.function").
 
     One LazyView for all the rules: they share its endpoint and its import.
     """
     view = LazyView(f"{PACKAGE}.{import_name}")
     for rule in rules:
-        app.add_url_rule(rule, view_func=view, **options)
+        app.add_url_rule(rule, view_func=view)
 
 
 def init_app(app: Flask) -> None:

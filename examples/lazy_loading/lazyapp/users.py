@@ -23,4 +23,4 @@ def user(username: str | None = None) -> ResponseReturnValue:
     if username not in USERS:
         abort(404, f"There is no user “{username}”.")
     name, bio = USERS[username]
-    return render_template("user.html", username=username, name=name, bio=bio)
+    return render_template("user.html", name=name, bio=bio)

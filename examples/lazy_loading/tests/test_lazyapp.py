@@ -76,6 +76,7 @@ def test_lazy_view_takes_the_views_name_and_docstring_once_loaded(
     assert isinstance(view, LazyView)
     # Before: what the import string says (Flask named the endpoint from it).
     assert (view.__module__, view.__name__) == (USERS, "user")
+    assert view.__qualname__ == "user"  # as on a function, for tools that name it
     assert not hasattr(view, "__wrapped__")  # not loaded yet
     assert view.__doc__ == f"{USERS}.user, imported at its first request."
 
