@@ -45,6 +45,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # The biggest form: a title of 200 and an author of 100 characters, 12
         # bytes each (4 in UTF-8, percent-encoded), a CSRF token: under 4 KiB.
         MAX_CONTENT_LENGTH=4 * 1024,
+        # Anyone may add books, so at most BOOKS_MAX: with titles of 200 and authors
+        # of 100 characters at most (CHECKs in schema.sql), 1.2 MB of text in all.
+        BOOKS_MAX=1_000,
+        BOOKS_PER_PAGE=20,  # the page lists this many, newest first
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

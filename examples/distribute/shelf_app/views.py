@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -39,35 +41,61 @@ def read_form() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def render_shelf(
-    book: dict[str, str] | None = None, errors: dict[str, str] | None = None
+    page: int = 1,
+    book: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 400,
 ) -> ResponseReturnValue:
-    books = get_db().execute("SELECT title, author FROM book ORDER BY id DESC")
+    """A page of the shelf, newest first, and the form: empty, or as posted
+    with its errors and their status. A 404 for a page the shelf does not fill."""
+    per_page: int = current_app.config["BOOKS_PER_PAGE"]
+    db = get_db()
+    (count,) = db.execute("SELECT count(*) FROM book").fetchone()
+    pages = max(1, -(-count // per_page))  # an empty shelf is one empty page
+    if not 1 <= page <= pages:
+        abort(404, f"There is no such page: the last is page {pages}.")
+    books = db.execute(
+        "SELECT title, author FROM book ORDER BY id DESC LIMIT ? OFFSET ?",
+        (per_page, (page - 1) * per_page),
+    )
     html = render_template(
         "index.html",
         books=books.fetchall(),
+        page=page,
+        pages=pages,
         book=book or {},
         errors=errors or {},
         title_max=TITLE_MAX,
         author_max=AUTHOR_MAX,
     )
-    return (html, 400) if errors else html
+    return (html, status) if errors else html
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_shelf()
+    raw = request.args.get("page", "1")
+    # Digits only, and few: int() takes " 2", "+2" and "٢", and fails on 5,000 digits.
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    return render_shelf(page)
 
 
 @bp.post("/")
 def add() -> ResponseReturnValue:
     book, errors = read_form()
     if errors:
-        return render_shelf(book, errors)
+        return render_shelf(book=book, errors=errors)
+    books_max: int = current_app.config["BOOKS_MAX"]
     db = get_db()
     with db:  # one transaction: the row is stored whole or not at all
-        db.execute(
-            "INSERT INTO book (title, author) VALUES (?, ?)",
-            (book["title"], book["author"]),
+        # Counted and added in one statement: SQLite takes its write lock before
+        # it counts, so no other request (thread or process) adds one in between.
+        cursor = db.execute(
+            "INSERT INTO book (title, author)"
+            " SELECT ?, ? WHERE (SELECT count(*) FROM book) < ?",
+            (book["title"], book["author"], books_max),
         )
+    if cursor.rowcount == 0:
+        full = f"The shelf is full: {books_max:,} books at most."
+        return render_shelf(book=book, errors={"shelf": full}, status=409)
     flash(f"Added “{book['title']}” to the shelf.")
     return redirect(url_for("shelf.index"), 303)

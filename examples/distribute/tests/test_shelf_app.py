@@ -15,9 +15,11 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import threading
 import tomllib
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
@@ -30,7 +32,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
 
+from shelf_app import create_app
 from shelf_app.cli import cli
 from shelf_app.db import get_db
 
@@ -174,6 +180,111 @@ def test_the_biggest_book_fits_under_the_body_limit(app: Flask) -> None:
     added = client.post("/", data={**book, "csrf_token": token})
     assert added.status_code == 303, added.text
     assert stored_books(app) == [(book["title"], book["author"])]
+
+
+def test_the_shelf_takes_books_up_to_its_cap_then_refuses_with_a_409(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "BOOKS_MAX": 3})
+    client = app.test_client()
+    for title in ["Dune", "Emma", "Ulysses"]:  # the third: exactly at the cap
+        added = client.post("/", data={"title": title})
+        assert added.status_code == 303, added.text
+    book = {"title": "Middlemarch", "author": "George Eliot"}
+    refused = client.post("/", data=book)
+    assert refused.status_code == 409, refused.text
+    form = BeautifulSoup(refused.text, "html.parser").select_one("form")
+    assert form is not None
+    errors = [p.get_text() for p in form.select(".error")]
+    assert errors == ["The shelf is full: 3 books at most."]
+    # What the visitor typed is still in the form, as for any other error.
+    typed = {field: form.select_one(f"#{field}") for field in book}
+    assert {k: v and v.get("value") for k, v in typed.items()} == book
+    assert stored_books(app) == [("Dune", ""), ("Emma", ""), ("Ulysses", "")]
+
+
+def test_the_cap_holds_when_books_are_added_at_once(
+    config: dict[str, object],
+) -> None:
+    """16 requests at once on one app, as a threaded server serves them, each
+    on a database connection of its own, as each gunicorn worker has: room for 4."""
+    app = create_app({**config, "BOOKS_MAX": 4})
+    start = threading.Barrier(16)
+
+    def add(n: int) -> tuple[int, str]:
+        client = app.test_client()
+        start.wait(timeout=30)  # all at once, not one by one
+        response = client.post("/", data={"title": f"Book {n}"})
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(add, range(16)))
+    assert sorted(status for status, _ in answers) == [303] * 4 + [409] * 12
+    refusals = [text for status, text in answers if status == 409]
+    assert all("The shelf is full: 4 books at most." in text for text in refusals)
+    assert len(stored_books(app)) == 4
+
+
+def a_page(client: Client, url: str) -> tuple[list[str], str, dict[str, str]]:
+    """What a page of the shelf shows: its books, "Page n of m", and where its
+    rel=prev and rel=next links go."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    pager = soup.select_one("nav[aria-label='Pages of the shelf']")
+    assert pager is not None, "the page has no links to the other pages"
+    links = {str(a["rel"][0]): str(a["href"]) for a in pager.select("a")}
+    return shelf(response.text), " ".join(pager.stripped_strings), links
+
+
+@pytest.mark.parametrize("prefix", ["", "/reading"])
+def test_the_shelf_lists_a_page_of_the_newest_books_and_links_to_the_others(
+    config: dict[str, object], prefix: str
+) -> None:
+    app = create_app({**config, "BOOKS_PER_PAGE": 2})
+    for title in ["A", "B", "C", "D", "E"]:
+        added = app.test_client().post("/", data={"title": title})
+        assert added.status_code == 303, added.text
+    # Mounted under a prefix, as the cookbook's gallery mounts it.
+    client = Client(DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app)
+
+    first = a_page(client, f"{prefix}/")
+    assert first == (["E", "D"], "Page 1 of 3 Older", {"next": f"{prefix}/?page=2"})
+    second = a_page(client, first[2]["next"])
+    assert second == (
+        ["C", "B"],
+        "Newer Page 2 of 3 Older",
+        {"prev": f"{prefix}/?page=1", "next": f"{prefix}/?page=3"},
+    )
+    last = a_page(client, second[2]["next"])
+    assert last == (["A"], "Newer Page 3 of 3", {"prev": f"{prefix}/?page=2"})
+    assert a_page(client, last[2]["prev"]) == second
+
+
+@pytest.mark.parametrize(
+    ("added", "page", "last"),
+    [
+        (0, "2", 1),
+        (5, "4", 3),
+        (5, "0", 3),
+        (5, "-1", 3),
+        (5, "two", 3),
+        (5, "1.5", 3),
+        (5, "+2", 3),
+        pytest.param(5, "9" * 5000, 3, id="5-5000 digits-3"),
+    ],
+)
+def test_a_page_the_shelf_does_not_fill_is_a_404_page(
+    config: dict[str, object], added: int, page: str, last: int
+) -> None:
+    app = create_app({**config, "BOOKS_PER_PAGE": 2})
+    with app.app_context(), get_db() as db:
+        titles = [(f"Book {n}",) for n in range(added)]
+        db.executemany("INSERT INTO book (title) VALUES (?)", titles)
+    response = app.test_client().get("/", query_string={"page": page})
+    assert response.status_code == 404, response.text
+    assert f"There is no such page: the last is page {last}." in response.text
+    assert "Back to the shelf" in response.text
 
 
 def test_init_db_empties_the_shelf(app: Flask, runner: FlaskCliRunner) -> None:
