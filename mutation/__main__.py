@@ -94,10 +94,19 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
     with tempfile.TemporaryDirectory(prefix=f"mutation-{example.folder}-") as scratch:
         copy = Path(scratch) / example.folder
         shutil.copytree(example.path, copy, ignore=IGNORED)
+        # mutmut copies only the package and the tests into its own folder:
+        # the tests also need what sits beside them (make_celery.py, fabfile.py,
+        # make_favicon.py, the README).
+        beside = sorted(
+            path.name
+            for path in copy.iterdir()
+            if path.name not in {example.module, "tests", "pyproject.toml"}
+        )
         with (copy / "pyproject.toml").open("a") as pyproject:
             pyproject.write(
                 "\n[tool.mutmut]\n"
                 f'source_paths = ["{example.module}/"]\n'
+                f"also_copy = {json.dumps(beside)}\n"
                 'pytest_add_cli_args_test_selection = ["tests/"]\n'
                 'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
             )
@@ -107,6 +116,9 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
             for line in mutmut(copy, "results", "--all", "true").splitlines()
             if ": " in line
         )
+        if not states or "not checked" in states.values():
+            # The tests failed before any mutant was tried (mutmut's clean run).
+            raise SystemExit(f"{example.folder}: mutmut could not run its tests")
         alive = [name for name, state in states.items() if state != "killed"]
         unexplained = [name for name in alive if name not in explained]
         diffs = [mutmut(copy, "show", name) for name in unexplained]
