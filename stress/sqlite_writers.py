@@ -99,7 +99,12 @@ def run(short: bool = False) -> list[Figure]:
     results: list[Result] = []
     unchecked: list[str] = []
     up: list[str] = []  # the servers still running after their last example
-    with private_instance_folders() as root, environment(FLASK_SECRET_KEY=secret):
+    # Room for every post in the notes (sqlite3), so its posts stay inserts.
+    notes_max = str(size.writers * size.posts * 2)
+    with (
+        private_instance_folders() as root,
+        environment(FLASK_SECRET_KEY=secret, FLASK_NOTES_MAX=notes_max),
+    ):
         folders = sqlite_examples()
         print(
             f"{NAME}: {size.writers} writers x up to {size.posts} posts "

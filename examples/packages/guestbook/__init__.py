@@ -31,6 +31,10 @@ app.config.from_mapping(
     # each (4 in UTF-8, percent-encoded), and a CSRF token: under 8 KiB.
     MAX_CONTENT_LENGTH=8 * 1024,
     SESSION_COOKIE_SAMESITE="Lax",
+    # Anyone may sign, so the guestbook stops growing here. An entry is at most
+    # 560 characters (views.py), 2,240 bytes in UTF-8: 1,000 take under 3 MB.
+    ENTRIES_MAX=1000,
+    ENTRIES_PER_PAGE=20,  # a GET reads one page of entries, never all of them
 )
 app.config.from_pyfile("config.py", silent=True)  # instance/config.py
 app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE

@@ -33,17 +33,32 @@ def close_db(error: BaseException | None = None) -> None:
         db.close()
 
 
-def add_entry(name: str, message: str) -> None:
+def add_entry(name: str, message: str, limit: int) -> bool:
+    """Store the entry if fewer than `limit` are stored; whether it was stored."""
     db = get_db()
     with db:  # one transaction: committed, or rolled back on an error
-        db.execute("INSERT INTO entry (name, message) VALUES (?, ?)", (name, message))
+        # One statement counts and inserts. SQLite lets in one writer at a time
+        # and the count runs once it is in, so requests in other threads or
+        # worker processes cannot all take the last place.
+        cursor = db.execute(
+            "INSERT INTO entry (name, message)"
+            " SELECT ?, ? WHERE (SELECT count(*) FROM entry) < ?",
+            (name, message, limit),
+        )
+    return cursor.rowcount == 1
 
 
-def latest_entries(limit: int = 50) -> list[dict[str, str | int]]:
-    """The newest entries first; never more than `limit`, however many are stored."""
+def count_entries() -> int:
+    count: int = get_db().execute("SELECT count(*) FROM entry").fetchone()[0]
+    return count
+
+
+def latest_entries(limit: int = 50, offset: int = 0) -> list[dict[str, str | int]]:
+    """The newest entries first, from the `offset`-th; never more than `limit`."""
     rows = get_db().execute(
-        "SELECT id, name, message, created FROM entry ORDER BY id DESC LIMIT ?",
-        (limit,),
+        "SELECT id, name, message, created FROM entry"
+        " ORDER BY id DESC LIMIT ? OFFSET ?",
+        (limit, offset),
     )
     return [dict(row) for row in rows]
 

@@ -11,9 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Callable
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from typing import NoReturn
@@ -156,16 +158,13 @@ def test_the_page_escapes_what_visitors_write(client: FlaskClient) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_the_page_and_the_api_show_the_latest_fifty_entries(
-    client: FlaskClient,
-) -> None:
+def test_the_api_shows_the_latest_fifty_entries(client: FlaskClient) -> None:
     for n in range(51):
         sign(client, "Ada", f"entry {n}")
     listed = api_entries(client)
     assert len(listed) == 50
     assert listed[0] == ("Ada", "entry 50")
     assert listed[-1] == ("Ada", "entry 1")
-    assert len(page_entries(client.get("/").text)) == 50
 
 
 BAD_ENTRIES = [
@@ -234,6 +233,108 @@ def test_entries_are_kept_in_the_instance_folder_across_imports(
     sign(load_app(config).test_client(), "Ada", "Still here?")
     assert (instance_folder / "guestbook.sqlite").is_file()
     assert api_entries(load_app(config).test_client()) == [("Ada", "Still here?")]
+
+
+# --- Bounded: at most ENTRIES_MAX entries, shown a page at a time -------------
+
+FULL = "The guestbook is full: 3 entries at most."
+
+
+def test_a_full_guestbook_is_a_409_with_the_form_kept_and_nothing_stored(
+    load_app: LoadApp, config: dict[str, Any]
+) -> None:
+    client = load_app({**config, "ENTRIES_MAX": 3}).test_client()
+    for n in range(3):  # exactly at the cap: all stored
+        response = sign(client, "Ada", f"entry {n}")
+        assert response.status_code == 303, response.text
+    response = sign(client, "Grace", "One too many")
+    assert response.status_code == 409, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert [p.get_text() for p in soup.select("form .error")] == [FULL]
+    field, text = soup.find(id="name"), soup.find(id="message")
+    assert field is not None and field.get("value") == "Grace"  # as typed
+    assert text is not None and text.get_text() == "One too many"
+    assert api_entries(client) == [("Ada", f"entry {n}") for n in (2, 1, 0)]
+
+
+def test_signing_at_once_never_overfills_the_guestbook(
+    load_app: LoadApp, config: dict[str, Any]
+) -> None:
+    """Twelve requests at once, as a threaded server runs them, for three places.
+    The count and the insert are one statement: no two requests take one place."""
+    app = load_app({**config, "ENTRIES_MAX": 3})
+    start = threading.Barrier(12, timeout=30)  # a safeguard, not a wait
+
+    def post(n: int) -> tuple[int, str]:
+        client = app.test_client()
+        start.wait()  # all at once, not one by one
+        response = sign(client, "Ada", f"entry {n}")
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(post, range(12)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [303] * 3 + [409] * 9, answers
+    assert all(FULL in text for status, text in answers if status == 409)
+    assert len(api_entries(app.test_client())) == 3
+
+
+@pytest.fixture
+def three_pages_of_two(load_app: LoadApp, config: dict[str, Any]) -> FlaskClient:
+    """Five entries, two to a page: entry 5 (the newest) to entry 1 on pages 1 to 3."""
+    client = load_app({**config, "ENTRIES_PER_PAGE": 2}).test_client()
+    for n in range(1, 6):
+        sign(client, "Ada", f"entry {n}")
+    return client
+
+
+def page_links(html: str) -> dict[str, str]:
+    """The page's links to the pages before and after it, by rel."""
+    soup = BeautifulSoup(html, "html.parser")
+    return {str(a["rel"][0]): str(a["href"]) for a in soup.select("a[rel]")}
+
+
+def test_the_page_lists_the_entries_a_page_at_a_time_newest_first(
+    three_pages_of_two: FlaskClient,
+) -> None:
+    client, url, seen = three_pages_of_two, "/", []
+    for number, prev, following in [
+        (1, None, "/?page=2"),
+        (2, "/?page=1", "/?page=3"),
+        (3, "/?page=2", None),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        assert f"Page {number} of 3" in response.text
+        links = page_links(response.text)
+        assert (links.get("prev"), links.get("next")) == (prev, following)
+        seen += page_entries(response.text)
+        url = links.get("next", "")
+    assert seen == [f"entry {n}" for n in range(5, 0, -1)]  # each once, in order
+
+
+def test_the_page_links_work_under_a_prefix(three_pages_of_two: FlaskClient) -> None:
+    prefix = "/cookbook/packages"  # where a dispatcher mounts the app
+    response = three_pages_of_two.get("/", base_url=f"http://localhost{prefix}")
+    assert response.status_code == 200, response.text
+    link = page_links(response.text)["next"]
+    assert link == f"{prefix}/?page=2"
+    response = three_pages_of_two.get(
+        link.removeprefix(prefix), base_url=f"http://localhost{prefix}"
+    )
+    assert response.status_code == 200, response.text
+    assert page_entries(response.text) == ["entry 3", "entry 2"]
+
+
+@pytest.mark.parametrize("page", ["4", "0", "-1", "two", "1.5", "", "9" * 5000])
+def test_a_page_past_the_last_or_no_page_number_is_a_404(
+    three_pages_of_two: FlaskClient, page: str
+) -> None:
+    assert_error_page(
+        three_pages_of_two.get(f"/?page={page}"),
+        404,
+        "There is no such page: the last is page 3.",
+    )
 
 
 # --- Errors: pages on the site, JSON under /api/ ------------------------------

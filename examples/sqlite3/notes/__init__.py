@@ -29,6 +29,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE=os.path.join(app.instance_path, "notes.sqlite"),
         # A note is at most 10,000 characters: a quarter MiB holds any form.
         MAX_CONTENT_LENGTH=256 * 1024,
+        # Anyone can write a note, so the table has a cap. Every text field
+        # has a length limit (title 200, body 10,000 characters: a CHECK in
+        # schema.sql), so the cap bounds the bytes too: under 41 MB in UTF-8.
+        NOTES_MAX=1000,
+        NOTES_PER_PAGE=20,  # the list shows this many, newest first
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

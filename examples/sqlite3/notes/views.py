@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from flask import abort
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -54,8 +55,9 @@ def render_form(
     note: Mapping[str, object],
     note_id: int | None,
     errors: Mapping[str, str] | None = None,
+    status: int = 400,
 ) -> ResponseReturnValue:
-    """The new or edit form; a 400 when it comes back with errors."""
+    """The new or edit form; with `status` when it comes back with errors."""
     html = render_template(
         "form.html",
         note=note,
@@ -64,7 +66,7 @@ def render_form(
         title_max=TITLE_MAX,
         body_max=BODY_MAX,
     )
-    return (html, 400) if errors else html
+    return (html, status) if errors else html
 
 
 def get_note(note_id: int) -> dict[str, object]:
@@ -83,10 +85,21 @@ def get_note(note_id: int) -> dict[str, object]:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
+    """One page of the notes (?page=2), newest first."""
+    per_page: int = current_app.config["NOTES_PER_PAGE"]
+    count: int = get_db().execute("SELECT count(*) FROM note").fetchone()[0]
+    pages = max(1, -(-count // per_page))  # no notes is one empty page
+    raw = request.args.get("page", "1")
+    # Digits only, and few: int() of thousands of digits is a ValueError.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    if not 0 < number <= pages:
+        abort(404, f"There is no such page of notes: the last is page {pages}.")
     notes = query_db(
         "SELECT id, title, created FROM note ORDER BY created DESC, id DESC"
+        " LIMIT ? OFFSET ?",
+        (per_page, (number - 1) * per_page),
     )
-    return render_template("index.html", notes=notes)
+    return render_template("index.html", notes=notes, number=number, pages=pages)
 
 
 @bp.get("/<int:note_id>")
@@ -101,12 +114,19 @@ def create() -> ResponseReturnValue:
     note, errors = read_form()
     if errors:
         return render_form(note, None, errors)
+    limit: int = current_app.config["NOTES_MAX"]
     db = get_db()
     with db:  # commits on success, rolls back if anything raises
+        # One statement counts and inserts, under SQLite's write lock: racing
+        # requests, in threads or worker processes, cannot overfill the table.
         cursor = db.execute(
-            "INSERT INTO note (title, body) VALUES (?, ?)",
-            (note["title"], note["body"]),
+            "INSERT INTO note (title, body)"
+            " SELECT ?, ? WHERE (SELECT count(*) FROM note) < ?",
+            (note["title"], note["body"], limit),
         )
+    if cursor.rowcount == 0:
+        full = f"The notes are full: {limit:,} at most. Delete one to make room."
+        return render_form(note, None, {"form": full}, 409)
     flash(f"Created “{note['title']}”.")
     # 303 See Other: the browser follows with a GET, so reloading the
     # page it lands on never posts the form twice.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,6 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
 from notes import create_app
@@ -393,6 +397,98 @@ def test_links_and_redirects_work_under_a_mount_prefix(
     assert 'href="/notes-app/1/edit"' in page
 
 
+# --- The cap and the pages ---------------------------------------------------
+
+
+def test_notes_are_stored_up_to_the_cap_then_refused_with_409_until_one_is_deleted(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "NOTES_MAX": 3})
+    client = app.test_client()
+    add_note(app, "One")
+    add_note(app, "Two")
+    response = client.post("/new", data={"title": "Three", "body": ""})
+    assert response.status_code == 303, response.text  # the third of 3: at the cap
+
+    response = client.post("/new", data={"title": "Four", "body": "typed\nout"})
+    assert response.status_code == 409, response.text
+    form = BeautifulSoup(response.text, "html.parser").select_one("form[action='/new']")
+    assert form is not None, response.text
+    assert [p.get_text() for p in form.select(".error")] == [
+        "The notes are full: 3 at most. Delete one to make room."
+    ]
+    title_field = form.select_one("input[name=title]")
+    body_field = form.select_one("textarea[name=body]")
+    assert title_field is not None and title_field.get("value") == "Four"  # as typed
+    assert body_field is not None and body_field.get_text() == "typed\nout"
+    assert [title for _, title, _ in stored_notes(app)] == ["One", "Two", "Three"]
+
+    assert client.post("/1/delete").status_code == 303
+    response = client.post("/new", data={"title": "Four", "body": ""})
+    assert response.status_code == 303, response.text
+    assert [title for _, title, _ in stored_notes(app)] == ["Two", "Three", "Four"]
+
+
+def a_page(client: Client, url: str) -> tuple[list[str], str, dict[str, str]]:
+    """What a page of the list shows: the titles, "Page n of m", and where its
+    rel=prev and rel=next links go."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    titles = [a.get_text() for a in soup.select("main li a")]
+    pager = soup.select_one("nav[aria-label='Pages of notes']")
+    assert pager is not None, response.text
+    links = {str(a["rel"][0]): str(a["href"]) for a in pager.select("a")}
+    return titles, " ".join(pager.stripped_strings), links
+
+
+@pytest.mark.parametrize("prefix", ["", "/notes-app"])
+def test_the_index_shows_a_page_of_the_newest_notes_and_links_to_the_others(
+    config: dict[str, object], prefix: str
+) -> None:
+    app = create_app({**config, "NOTES_PER_PAGE": 2})
+    for title in ["n1", "n2", "n3", "n4", "n5"]:
+        add_note(app, title)
+    client = Client(DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app)
+
+    first = a_page(client, f"{prefix}/")
+    assert first == (["n5", "n4"], "Page 1 of 3 Older", {"next": f"{prefix}/?page=2"})
+    second = a_page(client, first[2]["next"])
+    assert second == (
+        ["n3", "n2"],
+        "Newer Page 2 of 3 Older",
+        {"prev": f"{prefix}/?page=1", "next": f"{prefix}/?page=3"},
+    )
+    last = a_page(client, second[2]["next"])
+    assert last == (["n1"], "Newer Page 3 of 3", {"prev": f"{prefix}/?page=2"})
+    assert a_page(client, last[2]["prev"]) == second
+
+
+@pytest.mark.parametrize(
+    ("notes", "number", "last"),
+    [
+        (0, "2", 1),
+        (5, "4", 3),
+        (5, "0", 3),
+        (5, "-1", 3),
+        (5, "two", 3),
+        (5, "1.5", 3),
+        (5, "", 3),
+        (5, "²", 3),  # a digit to str.isdigit(), not to int()
+        (5, "9" * 5000, 3),  # too long for int()
+    ],
+)
+def test_a_page_past_the_last_or_no_page_number_is_the_apps_404_page(
+    config: dict[str, object], notes: int, number: str, last: int
+) -> None:
+    app = create_app({**config, "NOTES_PER_PAGE": 2})
+    for n in range(notes):
+        add_note(app, f"n{n}")
+    response = app.test_client().get("/", query_string={"page": number})
+    message = f"There is no such page of notes: the last is page {last}."
+    assert_error_page(response, 404, message)
+
+
 # --- CSRF ---------------------------------------------------------------------
 
 
@@ -445,6 +541,27 @@ def test_concurrent_writers_lose_no_notes(app: Flask, live_server: str) -> None:
     titles = {title for _, title, _ in stored_notes(app)}
     assert len(titles) == writers * notes_each
     assert titles == {f"w{w}-{n}" for w in range(writers) for n in range(notes_each)}
+
+
+def test_notes_racing_for_the_last_places_never_overfill_the_cap(
+    config: dict[str, object],
+) -> None:
+    """16 posts at once on one app, as a threaded server runs them: room for 4."""
+    app = create_app({**config, "NOTES_MAX": 4})
+    start = threading.Barrier(16)
+
+    def race(n: int) -> TestResponse:
+        client = app.test_client()
+        start.wait()
+        return client.post("/new", data={"title": f"racer {n}", "body": ""})
+
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(race, range(16)))
+
+    assert sorted(r.status_code for r in responses) == [303] * 4 + [409] * 12
+    full = "The notes are full: 4 at most. Delete one to make room."
+    assert all(full in r.text for r in responses if r.status_code == 409)
+    assert len(stored_notes(app)) == 4
 
 
 # --- Configuration ------------------------------------------------------------
