@@ -13,15 +13,16 @@ from . import views
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # No instance folder: the app stores nothing, and its one setting comes
+    # from the environment.
+    app = Flask(__name__)
     app.config.from_mapping(
         # False: /favicon.ico answers with the file; True: it redirects to
-        # /static/favicon.ico. FLASK_FAVICON_REDIRECT=true switches it.
+        # /static/favicon.ico.
         FAVICON_REDIRECT=False,
     )
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
-        app.config.from_prefixed_env()  # FLASK_FAVICON_REDIRECT
+        app.config.from_prefixed_env()  # FLASK_FAVICON_REDIRECT=true
     else:
         app.config.from_mapping(test_config)
 

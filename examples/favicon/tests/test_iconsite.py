@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import struct
 import subprocess
 import sys
@@ -164,6 +165,20 @@ def test_favicon_route_answers_with_the_icon(client: FlaskClient) -> None:
     assert response.status_code == 200, response.text
     assert response.mimetype in ICON_TYPES
     assert response.data == ICON.read_bytes()
+
+
+def test_favicon_route_names_its_type_whatever_the_machine_guesses(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A static file's type is guessed from the machine's table (/etc/mime.types,
+    the Windows registry); /favicon.ico always answers with the IANA type."""
+    mimetypes.init()  # load the machine's table now, so the change below holds
+    monkeypatch.setitem(mimetypes.types_map, ".ico", "image/x-icon")
+    static = client.get("/static/favicon.ico", buffered=True)
+    assert static.mimetype == "image/x-icon"  # the machine's guess
+    response = client.get("/favicon.ico", buffered=True)
+    assert response.status_code == 200, response.text
+    assert response.mimetype == "image/vnd.microsoft.icon"
 
 
 def test_favicon_route_may_be_cached_for_a_year(client: FlaskClient) -> None:
