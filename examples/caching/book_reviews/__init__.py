@@ -29,6 +29,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # The biggest review: 2,000 characters of up to 4 UTF-8 bytes each,
         # form-encoded as %XX (24,000 bytes), with its stars and CSRF token.
         MAX_CONTENT_LENGTH=25 * 1024,
+        # Anyone may post a review, so the table has a cap. Its one text field,
+        # the comment, is at most 2,000 characters (a CHECK in books.SCHEMA):
+        # so the cap bounds the bytes too, under 8 MB of comments in UTF-8.
+        REVIEWS_MAX=1000,
         SESSION_COOKIE_SAMESITE="Lax",
         # In this process's memory: right for one process. With several
         # workers, each would cache (and drop) on its own: use Redis there,

@@ -128,15 +128,18 @@ def reviews_by_id(review_ids: list[int]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def add_review(book_id: int, stars: int, comment: str) -> int:
+def add_review(book_id: int, stars: int, comment: str) -> int | None:
+    """The new review's id, or None when REVIEWS_MAX are stored already."""
     db = get_db()
     with db:  # one transaction: committed here, or rolled back on error
+        # One statement counts and inserts, under SQLite's write lock: racing
+        # requests, in threads or worker processes, cannot overfill the table.
         cursor = db.execute(
-            "INSERT INTO review (book_id, stars, comment) VALUES (?, ?, ?)",
-            (book_id, stars, comment),
+            "INSERT INTO review (book_id, stars, comment)"
+            " SELECT ?, ?, ? WHERE (SELECT count(*) FROM review) < ?",
+            (book_id, stars, comment, current_app.config["REVIEWS_MAX"]),
         )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return cursor.lastrowid if cursor.rowcount else None
 
 
 def init_app(app: Flask) -> None:

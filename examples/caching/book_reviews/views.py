@@ -78,11 +78,12 @@ def add_review(book_id: int) -> ResponseReturnValue:
     review, errors = read_review()
     if errors:
         return render_book(book, review, errors)
-    # This book's cached summary is about to be wrong: drop it (the other
-    # books' stay). First before the write: with the cache unreachable this
-    # raises, the visitor gets a 503 to retry, and nothing is stored.
+    # This book's cached summary is about to be wrong: drop it (the other books' stay).
+    # First, before the write: with the cache down this raises (a 503), nothing stored.
     cache.delete_memoized(rating_summary, book_id)
     review_id = books.add_review(book_id, review["stars"], review["comment"])
+    if review_id is None:  # the reviews are full: nothing was stored
+        return render_book(book, review, {"form": full_message()}, 409)
     # Then after the commit: a request in between may have cached the old numbers.
     drop_again_after_commit(book_id)
     session["my_reviews"] = [review_id, *session.get("my_reviews", [])][:MY_MAX]
@@ -162,6 +163,10 @@ def read_review() -> tuple[dict[str, Any], dict[str, str]]:
     return {"stars": stars, "comment": comment}, errors
 
 
+def full_message() -> str:
+    return f"The reviews are full: {current_app.config['REVIEWS_MAX']:,} at most."
+
+
 def get_book_or_404(book_id: int) -> dict[str, Any]:
     # SQLite integers are 64-bit: a larger id names no book (and would raise).
     book = books.get_book(book_id) if book_id <= SQLITE_MAX_INT else None
@@ -174,7 +179,9 @@ def render_book(
     book: dict[str, Any],
     review: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    status: int = 400,
 ) -> ResponseReturnValue:
+    """The book's page; with `status` when its form comes back with errors."""
     html = render_template(
         "book.html",
         book=book,
@@ -184,7 +191,7 @@ def render_book(
         errors=errors or {},
         comment_max=COMMENT_MAX,
     )
-    return (html, 400) if errors else html
+    return (html, status) if errors else html
 
 
 @bp.get("/books/<int:book_id>")

@@ -4,6 +4,7 @@ Redis server; hits and misses are counted, never timed."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -539,6 +540,74 @@ def test_the_longest_review_fits_under_the_body_limit(
     assert response.status_code == 303, response.text
     with app.app_context():
         assert [len(r["comment"]) for r in books.latest_reviews(5)] == [2000]
+
+
+# --- The cap on reviews ---------------------------------------------------------
+
+
+def stored_reviews(app: Flask) -> list[tuple[int, int, str]]:
+    """(book, stars, comment) of every review in the database, oldest first."""
+    with app.app_context():
+        rows = books.get_db().execute(
+            "SELECT book_id, stars, comment FROM review ORDER BY id"
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_reviews_are_stored_up_to_the_cap_then_refused_with_a_409_and_the_form_as_typed(
+    config: dict[str, object], backend: dict[str, str]
+) -> None:
+    """The cap counts every book's reviews: 3 here."""
+    app = create_app({**config, **backend, "REVIEWS_MAX": 3})
+    client = app.test_client()
+    review(client, 1, 5, "One")
+    review(client, 2, 4, "Two")
+    review(client, 3, 3, "Three")  # the third of 3: at the cap, stored
+
+    response = client.post(
+        "/books/4/reviews", data={"stars": "2", "comment": "typed\nout"}
+    )
+
+    assert response.status_code == 409, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None and soup.title.get_text() == (
+        "Frankenstein · Book reviews"
+    )
+    form = soup.select_one("form[action='/books/4/reviews']")
+    assert form is not None, response.text
+    assert [p.get_text() for p in form.select(".error")] == [
+        "The reviews are full: 3 at most."
+    ]
+    chosen = form.select_one("select[name=stars] option[selected]")
+    assert chosen is not None and chosen.get("value") == "2"  # as typed
+    comment = form.select_one("textarea[name=comment]")
+    assert comment is not None and comment.get_text() == "typed\nout"
+    assert "Thank you for reviewing “Frankenstein”" not in response.text
+    assert stored_reviews(app) == [(1, 5, "One"), (2, 4, "Two"), (3, 3, "Three")]
+    assert "No reviews yet." in get(client, "/books/4").text
+
+
+def test_reviews_racing_for_the_last_places_never_overfill_the_cap(
+    config: dict[str, object], backend: dict[str, str]
+) -> None:
+    """16 posts at once on one app, as a threaded server runs them: room for 4."""
+    app = create_app({**config, **backend, "REVIEWS_MAX": 4})
+    start = threading.Barrier(16)
+
+    def race(n: int) -> TestResponse:
+        client = app.test_client()
+        start.wait()
+        return client.post(
+            f"/books/{n % 9 + 1}/reviews", data={"stars": 5, "comment": f"racer {n}"}
+        )
+
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(race, range(16)))
+
+    assert sorted(r.status_code for r in responses) == [303] * 4 + [409] * 12
+    full = "The reviews are full: 4 at most."
+    assert all(full in r.text for r in responses if r.status_code == 409)
+    assert len(stored_reviews(app)) == 4
 
 
 # --- The page that is never cached ----------------------------------------------
