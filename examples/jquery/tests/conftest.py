@@ -47,8 +47,8 @@ def unavailable(reason: str) -> NoReturn:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads FLASK_* variables as config (`from_prefixed_env()`): the
-    developer's own, such as FLASK_DEBUG, must not change what the tests see."""
+    """Flask reads FLASK_DEBUG into DEBUG when it builds an app: the developer's
+    own FLASK_* variables must not change what the tests see."""
     for name in list(os.environ):
         if name.startswith("FLASK_"):
             monkeypatch.delenv(name)

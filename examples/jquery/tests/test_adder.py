@@ -34,6 +34,11 @@ NOT_JSON = "Send the numbers as JSON, with Content-Type: application/json."
 BAD_JSON = "The request body is not valid JSON."
 NOT_AN_OBJECT = 'Send a JSON object such as {"a": 2, "b": 3}.'
 OUT_OF_RANGE = "must be between -1,000,000,000,000 and 1,000,000,000,000."
+TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL"
+    " manually please check your spelling and try again."
+)
 
 
 def add(client: FlaskClient, body: Any) -> TestResponse:
@@ -134,14 +139,61 @@ def test_nan_and_infinity_are_refused(client: FlaskClient, constant: str) -> Non
     assert_api_error(response, 400, "a " + OUT_OF_RANGE)
 
 
+@pytest.mark.parametrize(
+    ("config", "limit"),
+    [
+        ({"TESTING": True}, 1024),
+        # A test or a deployment that needs more passes its own limit.
+        ({"TESTING": True, "MAX_CONTENT_LENGTH": 4096}, 4096),
+    ],
+)
+def test_a_body_up_to_the_limit_is_read_one_byte_more_is_a_413(
+    client: FlaskClient, limit: int
+) -> None:
+    body = json.dumps({"a": 2, "b": 3}).ljust(limit)  # JSON allows the spaces
+    response = client.post("/api/add", data=body, content_type="application/json")
+    assert response.status_code == 200, response.text
+    assert response.json == {"a": 2, "b": 3, "sum": 5}
+
+    response = client.post("/api/add", data=body + " ", content_type="application/json")
+    assert_api_error(response, 413, TOO_LARGE)
+    # Read before the type is checked: too big is a 413 whatever the type.
+    response = client.post("/api/add", data=body + " ", content_type="text/plain")
+    assert_api_error(response, 413, TOO_LARGE)
+
+
+class BrokenInput:
+    """A server's input stream that fails with an error of its own, as
+    gunicorn's does on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise RuntimeError("invalid chunk size")
+
+
+def test_a_body_the_server_cannot_read_is_a_json_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/add",
+        data='{"a": 2, "b": 3}',  # sets the Content-Length; the body is never read
+        content_type="application/json",
+        environ_overrides={"wsgi.input": BrokenInput()},
+    )
+    assert_api_error(
+        response,
+        400,
+        "The browser (or proxy) sent a request that this server could not understand.",
+    )
+
+
 def test_the_api_takes_only_post(client: FlaskClient) -> None:
     response = client.get("/api/add")
     assert_api_error(response, 405, "The method is not allowed for the requested URL.")
+    assert set(response.allow) == {"POST", "OPTIONS"}  # says what it takes
 
 
-def test_an_unknown_api_path_is_a_json_404(client: FlaskClient) -> None:
-    response = client.post("/api/subtract", json={"a": 2, "b": 3})
-    assert response.status_code == 404, response.text
+@pytest.mark.parametrize("path", ["/api", "/api/subtract"])
+def test_an_unknown_api_path_is_a_json_404(client: FlaskClient, path: str) -> None:
+    response = client.post(path, json={"a": 2, "b": 3})
+    assert_api_error(response, 404, NOT_FOUND)
     assert response.json is not None
     assert response.json["error"] == "Not Found"
 
@@ -208,8 +260,9 @@ def test_each_page_has_the_form_its_script_reads(
     assert fields == ["a", "b"]
 
 
-def test_an_unknown_page_is_a_404_page(client: FlaskClient) -> None:
-    assert_not_found_page(client.get("/angular"))
+@pytest.mark.parametrize("path", ["/angular", "/apiary"])
+def test_an_unknown_page_is_a_404_page(client: FlaskClient, path: str) -> None:
+    assert_not_found_page(client.get(path))
 
 
 # --- jQuery, from the XStatic-jQuery package -----------------------------------
