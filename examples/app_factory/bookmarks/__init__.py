@@ -34,6 +34,7 @@ def create_app(
         SECRET_KEY=None,
         SITE_NAME="Bookmarks",
         BOOKMARKS_PER_PAGE=10,
+        BOOKMARKS_MAX=1_000,  # anyone may add; at 2,200 characters each: under 9 MB
         # The biggest form: a URL and a title at their limits, 12 bytes a
         # character (4 in UTF-8, percent-encoded), a CSRF token: under 32 KiB.
         MAX_CONTENT_LENGTH=32 * 1024,

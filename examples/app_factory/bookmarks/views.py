@@ -13,6 +13,9 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
 
 from .models import Bookmark
 from .models import db
@@ -35,6 +38,8 @@ def page_number() -> int:
 def render_list(
     page: int = 1, form: dict[str, str] | None = None, errors: list[str] | None = None
 ) -> str:
+    """A page of the list, newest first, and the form: empty, or as posted with
+    its errors. A 404 for a page the list does not fill."""
     # The app is not importable here (there may be many), but the one handling
     # this request is current_app, and its config holds the page size.
     per_page: int = current_app.config["BOOKMARKS_PER_PAGE"]
@@ -76,15 +81,33 @@ def validate(url: str, title: str) -> list[str]:
     return errors
 
 
+def store(url: str, title: str, cap: int) -> bool:
+    """Add the bookmark, unless the list holds `cap` already: False then."""
+    room = db.select(func.count()).select_from(Bookmark).scalar_subquery() < cap
+    row = db.select(literal(url), literal(title)).where(room)
+    # Counted and added in one statement: SQLite takes its write lock before it
+    # counts, so no other request (thread or worker process) adds one between.
+    # (PostgreSQL's READ COMMITTED lets two both count room: there, LOCK TABLE
+    # bookmark IN SHARE ROW EXCLUSIVE MODE first, in the same transaction.)
+    statement = insert(Bookmark).from_select(["url", "title"], row)
+    # On the session's connection, in its transaction: a Core result has rowcount.
+    result = db.session.connection().execute(statement)
+    db.session.commit()
+    return result.rowcount == 1
+
+
 @bp.post("/add")
 def add() -> ResponseReturnValue:
     url = request.form.get("url", "").strip()
     title = request.form.get("title", "").strip()
+    # Show the form again with what was typed, so nothing has to be retyped.
+    typed = {"url": url, "title": title}
     if errors := validate(url, title):
-        # Show the form again with what was typed, so nothing has to be retyped.
-        return render_list(form={"url": url, "title": title}, errors=errors), 400
-    db.session.add(Bookmark(url=url, title=title))
-    db.session.commit()
+        return render_list(form=typed, errors=errors), 400
+    cap: int = current_app.config["BOOKMARKS_MAX"]
+    if not store(url, title, cap):
+        full = f"The list is full: {cap:,} bookmarks at most."
+        return render_list(form=typed, errors=[full]), 409
     flash(f"Saved “{title}”.")
     # Post/redirect/get: reloading the list does not submit the form again.
     # 303 See Other says "now GET this", whatever Flask's default.

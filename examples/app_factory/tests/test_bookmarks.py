@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +26,6 @@ from sqlalchemy.schema import CreateTable
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
 from bookmarks import create_app
@@ -372,6 +373,56 @@ def test_titles_are_escaped(app: Flask, client: FlaskClient) -> None:
     assert stored(app) == [("https://example.com/", "<script>alert(1)</script>")]
 
 
+def test_the_list_takes_bookmarks_up_to_its_cap_then_refuses_with_a_409(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "BOOKMARKS_MAX": 3})
+    client = app.test_client()
+    for n in range(3):  # the third: exactly at the cap
+        added = add(client, f"https://example.com/{n}", f"Link {n}")
+        assert added.status_code == 303, added.text
+
+    refused = add(client, "https://example.com/more", "One too many")
+
+    assert refused.status_code == 409, refused.text
+    form = BeautifulSoup(refused.text, "html.parser").select_one("form")
+    assert form is not None
+    errors = [p.get_text() for p in form.select(".error")]
+    assert errors == ["The list is full: 3 bookmarks at most."]
+    # What the visitor typed is still in the form, as for any other error.
+    typed = {name: form.select_one(f"input[name={name}]") for name in ("url", "title")}
+    assert {name: field and field.get("value") for name, field in typed.items()} == {
+        "url": "https://example.com/more",
+        "title": "One too many",
+    }
+    assert stored(app) == [(f"https://example.com/{n}", f"Link {n}") for n in range(3)]
+
+
+def test_the_cap_holds_when_bookmarks_are_added_at_once(
+    config: dict[str, object],
+) -> None:
+    """16 posts at once on one app, as a threaded server serves them, each on a
+    database connection of its own, as each gunicorn worker has: room for 4."""
+    app = create_app({**config, "BOOKMARKS_MAX": 4})
+    start = threading.Barrier(16)
+
+    def post(n: int) -> tuple[int, str]:
+        client = app.test_client()
+        start.wait(timeout=30)  # all at once, not one by one
+        response = add(client, f"https://example.com/{n}", f"Link {n}")
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(post, range(16)))
+
+    statuses = sorted(status for status, _ in answers)
+    unexpected = [text for status, text in answers if status not in {303, 409}]
+    assert statuses == [303] * 4 + [409] * 12, unexpected
+    refusals = [text for status, text in answers if status == 409]
+    assert all("The list is full: 4 bookmarks at most." in text for text in refusals)
+    assert len(stored(app)) == 4
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -491,7 +542,7 @@ def test_factory_argument_from_flask_app_option() -> None:
     # arguments and calls the factory with them.
     app = ScriptInfo(app_import_path=APP_CALL).load_app()
 
-    assert isinstance(app.wsgi_app, ProxyFix)
+    # The forwarded address counts only behind ProxyFix: the argument got through.
     response = app.test_client().get("/api/about", headers=FORWARDED)
     assert response.status_code == 200, response.text
     about = response.json
