@@ -30,6 +30,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE=os.path.join(app.instance_path, "users.sqlite"),
         # The form's five fields fit in well under 16 KiB.
         MAX_CONTENT_LENGTH=16 * 1024,
+        # Anyone may register, so the table has a cap. Each row is bounded by
+        # the form's limits (username 25, email 254 characters) and a hash of
+        # about 160: well under 2 MB for the whole table.
+        USERS_MAX=1_000,
+        USERS_PER_PAGE=20,  # the members page lists this many, newest first
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

@@ -24,6 +24,7 @@ RESERVED = frozenset({"admin", "administrator", "root", "support", "staff"})
 # confirmation mail proves that the address works.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TAKEN = "“{}” is taken. Choose another."
+FULL = "The members list is full: {:,} members at most."
 
 
 def strip(value: str | None) -> str | None:

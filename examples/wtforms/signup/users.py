@@ -25,6 +25,10 @@ class UsernameTaken(Exception):
     """Someone registered this username first."""
 
 
+class Full(Exception):
+    """USERS_MAX users are registered already."""
+
+
 def get_db() -> sqlite3.Connection:
     """The connection for this app context, opened the first time it is needed."""
     if "db" not in g:
@@ -47,18 +51,33 @@ def username_taken(username: str) -> bool:
 def add_user(username: str, email: str, password: str) -> None:
     """Store a new user; only a salted hash of the password is kept."""
     db = get_db()
+    password_hash = generate_password_hash(password)
     try:
         with db:  # one transaction: committed, or rolled back if it raises
-            db.execute(
-                "INSERT INTO user (username, email, password_hash) VALUES (?, ?, ?)",
-                (username, email, generate_password_hash(password)),
+            # One statement counts and inserts, under SQLite's write lock: sign-ups
+            # racing in threads or worker processes cannot pass USERS_MAX.
+            cursor = db.execute(
+                "INSERT INTO user (username, email, password_hash)"
+                " SELECT ?, ?, ? WHERE (SELECT count(*) FROM user) < ?",
+                (username, email, password_hash, current_app.config["USERS_MAX"]),
             )
     except sqlite3.IntegrityError as error:
         raise UsernameTaken(username) from error
+    if cursor.rowcount == 0:
+        raise Full
 
 
-def usernames() -> list[str]:
-    return [row[0] for row in get_db().execute("SELECT username FROM user ORDER BY id")]
+def count() -> int:
+    total: int = get_db().execute("SELECT count(*) FROM user").fetchone()[0]
+    return total
+
+
+def usernames(limit: int, offset: int) -> list[str]:
+    """One page of the usernames, newest first."""
+    rows = get_db().execute(
+        "SELECT username FROM user ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+    )
+    return [row[0] for row in rows]
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -11,6 +13,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from . import users
+from .forms import FULL
 from .forms import RegistrationForm
 from .forms import TAKEN
 
@@ -28,6 +31,10 @@ def register() -> ResponseReturnValue:
         except users.UsernameTaken:
             # Taken between the form's check and the INSERT: same answer.
             form.username.errors.append(TAKEN.format(form.username.data))
+        except users.Full:
+            # No room (USERS_MAX): a 409, the form as typed, the message above it.
+            form.form_errors.append(FULL.format(current_app.config["USERS_MAX"]))
+            return render_template("register.html", form=form), 409
         else:
             flash(f"Welcome, {form.username.data}! You are registered.")
             # 303: the browser follows with a GET, so a reload never posts twice.
@@ -39,4 +46,13 @@ def register() -> ResponseReturnValue:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("index.html", usernames=users.usernames())
+    """One page of the members (?page=2), newest first."""
+    per_page: int = current_app.config["USERS_PER_PAGE"]
+    pages = max(1, -(-users.count() // per_page))  # no members is one empty page
+    raw = request.args.get("page", "1")
+    # Digits only, and few: int() of thousands of digits is a ValueError.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    if not 0 < number <= pages:
+        abort(404, f"There is no such page of members: the last is page {pages}.")
+    names = users.usernames(per_page, (number - 1) * per_page)
+    return render_template("index.html", usernames=names, number=number, pages=pages)

@@ -6,8 +6,10 @@ import io
 import re
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import check_password_hash
+from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
 from signup import create_app
@@ -56,6 +59,15 @@ def stored_users(app: Flask) -> list[tuple[str, str]]:
 def add_user(app: Flask, username: str) -> None:
     with app.app_context():
         users.add_user(username, f"{username}@example.com", "password1")
+
+
+def add_members(app: Flask, *usernames: str) -> None:
+    """Members straight into the table, in order: no slow password hashing."""
+    with app.app_context(), users.get_db() as db:
+        db.executemany(
+            "INSERT INTO user (username, email, password_hash) VALUES (?, ?, '')",
+            [(name, f"{name}@example.com") for name in usernames],
+        )
 
 
 def field_errors(html: str) -> dict[str, list[str]]:
@@ -132,6 +144,7 @@ def test_members_page_says_when_no_one_has_registered(client: FlaskClient) -> No
     response = client.get("/")
     assert response.status_code == 200, response.text
     assert "No one has registered yet." in response.text
+    assert "Pages of members" not in response.text  # one page: nothing to go to
 
 
 # --- Registering --------------------------------------------------------------
@@ -320,6 +333,118 @@ def test_only_the_browsers_form_encoding_is_read(
     assert response.status_code == 400, response.text
     assert "Choose a username." in field_errors(response.text)["username"]
     assert stored_users(app) == []
+
+
+# --- The cap and the pages ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("cap", "message"), [(2, "2"), (1_000, "1,000")])
+def test_members_are_registered_up_to_the_cap_then_refused_with_a_409(
+    config: dict[str, object], cap: int, message: str
+) -> None:
+    app = create_app({**config, "USERS_MAX": cap})
+    add_members(app, *(f"m{n}" for n in range(cap - 1)))
+    client = app.test_client()
+    response = client.post("/register", data=form())
+    assert response.status_code == 303, response.text  # the last place: accepted
+
+    response = client.post("/register", data=form(username="dan", email="d@x.org"))
+    assert response.status_code == 409, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None and soup.title.get_text() == "Register · Sign-up"
+    assert [p.get_text() for p in soup.select("form p.error")] == [
+        f"The members list is full: {message} members at most."
+    ]
+    assert field_errors(response.text) == {}  # no field is at fault
+    values = {tag["name"]: tag.get("value") for tag in soup.select("form input")}
+    assert values["username"] == "dan"  # as typed, but for the passwords
+    assert values["email"] == "d@x.org"
+    assert values["password"] == values["confirm"] == ""
+    assert soup.select_one("input[name=accept_tos][checked]") is not None
+    stored = stored_users(app)
+    assert len(stored) == cap
+    assert stored[-1] == ("bob", "bob@example.com")
+
+
+def test_sign_ups_racing_for_the_last_places_never_overfill_the_cap(
+    config: dict[str, object],
+) -> None:
+    """8 sign-ups at once on one app, as a threaded server runs them: room for 3."""
+    app = create_app({**config, "USERS_MAX": 3})
+    start = threading.Barrier(8)
+
+    def race(n: int) -> TestResponse:
+        client = app.test_client()
+        start.wait()
+        return client.post("/register", data=form(username=f"racer{n}"))
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(race, range(8)))
+
+    assert sorted(r.status_code for r in responses) == [303] * 3 + [409] * 5
+    full = "The members list is full: 3 members at most."
+    assert all(full in r.text for r in responses if r.status_code == 409)
+    winners = {f"racer{n}" for n, r in enumerate(responses) if r.status_code == 303}
+    assert {username for username, _ in stored_users(app)} == winners
+
+
+def a_page(client: Client, url: str) -> tuple[list[str], str, dict[str, str]]:
+    """What a page of members shows: the names, "Page n of m", and where its
+    rel=prev and rel=next links go."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    names = [li.get_text() for li in soup.select("main li")]
+    pager = soup.select_one("nav[aria-label='Pages of members']")
+    assert pager is not None, response.text
+    links = {str(a["rel"][0]): str(a["href"]) for a in pager.select("a")}
+    return names, " ".join(pager.stripped_strings), links
+
+
+@pytest.mark.parametrize("prefix", ["", "/mounted"])
+def test_the_members_page_lists_the_newest_first_and_links_to_the_others(
+    config: dict[str, object], prefix: str
+) -> None:
+    app = create_app({**config, "USERS_PER_PAGE": 2})
+    add_members(app, "m1", "m2", "m3", "m4", "m5")
+    client = Client(DispatcherMiddleware(NotFound(), {prefix: app}) if prefix else app)
+
+    first = a_page(client, f"{prefix}/")
+    assert first == (["m5", "m4"], "Page 1 of 3 Older", {"next": f"{prefix}/?page=2"})
+    second = a_page(client, first[2]["next"])
+    assert second == (
+        ["m3", "m2"],
+        "Newer Page 2 of 3 Older",
+        {"prev": f"{prefix}/?page=1", "next": f"{prefix}/?page=3"},
+    )
+    last = a_page(client, second[2]["next"])
+    assert last == (["m1"], "Newer Page 3 of 3", {"prev": f"{prefix}/?page=2"})
+    assert a_page(client, last[2]["prev"]) == second
+
+
+@pytest.mark.parametrize(
+    ("members", "number", "last"),
+    [
+        (0, "2", 1),
+        (4, "3", 2),  # 4 members fill exactly 2 pages
+        (5, "4", 3),
+        (5, "0", 3),
+        (5, "-1", 3),
+        (5, "two", 3),
+        (5, "1.5", 3),
+        (5, "", 3),
+        (5, "²", 3),  # a digit to str.isdigit(), not to int()
+        (5, "9" * 5000, 3),  # too long for int()
+    ],
+)
+def test_a_page_past_the_last_or_no_page_number_is_the_apps_404_page(
+    config: dict[str, object], members: int, number: str, last: int
+) -> None:
+    app = create_app({**config, "USERS_PER_PAGE": 2})
+    add_members(app, *(f"m{n}" for n in range(members)))
+    response = app.test_client().get("/", query_string={"page": number})
+    message = f"There is no such page of members: the last is page {last}."
+    assert_error_page(response, 404, message)
 
 
 # --- CSRF on ------------------------------------------------------------------
