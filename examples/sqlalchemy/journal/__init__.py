@@ -45,6 +45,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # The largest valid form: 10,200 characters of title and body, each at
         # most 12 bytes once URL-encoded (a 4-byte character), and the token.
         MAX_CONTENT_LENGTH=128 * 1024,
+        # Anyone may write, so at most ENTRIES_MAX entries: with titles of 200 and
+        # bodies of 10,000 characters at most (views.read_form), 4 bytes each in
+        # UTF-8, 41 MB of text in all.
+        ENTRIES_MAX=1_000,
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:

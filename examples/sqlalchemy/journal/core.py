@@ -7,7 +7,6 @@ from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy import delete
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import MetaData
 from sqlalchemy import select
 from sqlalchemy import Table
@@ -17,6 +16,9 @@ from . import tables
 from .store import create_tables
 from .store import DuplicateTitle
 from .store import Entry
+from .store import insert_if_room
+from .store import JournalFull
+from .store import lock_for_add
 from .store import NO_SUCH_ENTRY
 from .store import Page
 from .store import utcnow
@@ -35,14 +37,17 @@ class CoreStore:
     def add(self, title: str, body: str) -> Entry:
         # A reflected table knows only what the database knows: no Python-side
         # default for `created`, so the insert sets it.
-        statement = insert(self.entry).values(title=title, body=body, created=utcnow())
+        statement = insert_if_room(self.entry, title=title, body=body, created=utcnow())
         try:
             # begin(): commits at the end of the block, rolls back if it raises.
             with self.engine.begin() as connection:
-                return connection.execute(statement.returning(self.entry)).one()
-        except IntegrityError as error:
-            # The unique title: the only rule a valid form can break.
+                lock_for_add(connection)
+                row = connection.execute(statement.returning(self.entry)).one_or_none()
+        except IntegrityError as error:  # UNIQUE title: all a valid form can break
             raise DuplicateTitle(title) from error
+        if row is None:  # no room: nothing was inserted
+            raise JournalFull
+        return row
 
     def delete(self, entry_id: int) -> str | None:
         statement = delete(self.entry).where(self.entry.c.id == entry_id)

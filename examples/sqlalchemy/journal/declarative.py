@@ -21,6 +21,9 @@ from sqlalchemy.orm import sessionmaker
 
 from .store import create_tables
 from .store import DuplicateTitle
+from .store import insert_if_room
+from .store import JournalFull
+from .store import lock_for_add
 from .store import NO_SUCH_ENTRY
 from .store import Page
 from .store import TITLE_MAX
@@ -43,8 +46,7 @@ class Entry(Base):
 class DeclarativeStore:
     def __init__(self, app: Flask) -> None:
         engine = create_engine(app.config["DATABASE_URL"])
-        # A session per thread, so per request: no request sees another's
-        # objects. remove_session() closes it when the app context ends.
+        # A session per thread, so per request; remove_session() closes it.
         self.session = scoped_session(sessionmaker(engine))
         create_tables(Base.metadata, engine)
         app.teardown_appcontext(self.remove_session)
@@ -53,14 +55,17 @@ class DeclarativeStore:
         self.session.remove()  # rolls back whatever was left open, frees the connection
 
     def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title=title, body=body)
-        self.session.add(entry)
+        # An ORM INSERT ... RETURNING: the new row comes back as an Entry.
+        statement = insert_if_room(Entry, title=title, body=body).returning(Entry)
+        lock_for_add(self.session.connection())
         try:
+            entry = self.session.scalars(statement).one_or_none()
             self.session.commit()
-        except IntegrityError as error:
-            # The unique title: the only rule a valid form can break.
+        except IntegrityError as error:  # UNIQUE title: all a valid form can break
             self.session.rollback()
             raise DuplicateTitle(title) from error
+        if entry is None:  # no room: nothing was inserted
+            raise JournalFull
         return entry
 
     def delete(self, entry_id: int) -> str | None:

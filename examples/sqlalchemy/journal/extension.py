@@ -17,6 +17,9 @@ from sqlalchemy.orm import mapped_column
 
 from .store import create_tables
 from .store import DuplicateTitle
+from .store import insert_if_room
+from .store import JournalFull
+from .store import lock_for_add
 from .store import NO_SUCH_ENTRY
 from .store import Page
 from .store import TITLE_MAX
@@ -50,14 +53,17 @@ class FlaskSQLAlchemyStore:
             create_tables(db.metadata, db.engine)
 
     def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title=title, body=body)
-        db.session.add(entry)
+        # An ORM INSERT ... RETURNING: the new row comes back as an Entry.
+        statement = insert_if_room(Entry, title=title, body=body).returning(Entry)
+        lock_for_add(db.session.connection())
         try:
+            entry = db.session.scalars(statement).one_or_none()
             db.session.commit()
-        except IntegrityError as error:
-            # The unique title: the only rule a valid form can break.
+        except IntegrityError as error:  # UNIQUE title: all a valid form can break
             db.session.rollback()
             raise DuplicateTitle(title) from error
+        if entry is None:  # no room: nothing was inserted
+            raise JournalFull
         return entry
 
     def delete(self, entry_id: int) -> str | None:

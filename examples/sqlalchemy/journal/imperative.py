@@ -17,6 +17,9 @@ from sqlalchemy.orm import sessionmaker
 
 from .store import create_tables
 from .store import DuplicateTitle
+from .store import insert_if_room
+from .store import JournalFull
+from .store import lock_for_add
 from .store import NO_SUCH_ENTRY
 from .store import Page
 from .tables import entry_table
@@ -30,10 +33,6 @@ class Entry:
     title: str
     body: str
     created: datetime
-
-    def __init__(self, title: str, body: str) -> None:
-        self.title = title
-        self.body = body
 
 
 mapper_registry = registry()
@@ -56,14 +55,17 @@ class ImperativeStore:
         self.session.remove()
 
     def add(self, title: str, body: str) -> Entry:
-        entry = Entry(title, body)
-        self.session.add(entry)
+        # An ORM INSERT ... RETURNING: the new row comes back as an Entry.
+        statement = insert_if_room(Entry, title=title, body=body).returning(Entry)
+        lock_for_add(self.session.connection())
         try:
+            entry = self.session.scalars(statement).one_or_none()
             self.session.commit()
-        except IntegrityError as error:
-            # The unique title: the only rule a valid form can break.
+        except IntegrityError as error:  # UNIQUE title: all a valid form can break
             self.session.rollback()
             raise DuplicateTitle(title) from error
+        if entry is None:  # no room: nothing was inserted
+            raise JournalFull
         return entry
 
     def delete(self, entry_id: int) -> str | None:

@@ -6,11 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import UTC
+from typing import Any
 from typing import Protocol
 
 from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import func
+from sqlalchemy import Insert
+from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import MetaData
+from sqlalchemy import select
+from sqlalchemy import Table
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 TITLE_MAX = 200
@@ -40,6 +49,29 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
         metadata.create_all(engine)
 
 
+def insert_if_room(target: type[Any] | Table, **values: object) -> Insert:
+    """INSERT INTO entry (...) SELECT the values WHERE (SELECT count(*) FROM
+    entry) < ENTRIES_MAX: counted and added in one statement, so no other add
+    comes in between (SQLite takes its write lock before it counts)."""
+    room = (
+        select(func.count()).select_from(target).scalar_subquery()
+        < current_app.config["ENTRIES_MAX"]
+    )
+    row = select(*map(literal, values.values())).where(room)
+    return insert(target).from_select(list(values), row)
+
+
+def lock_for_add(connection: Connection) -> None:
+    """On PostgreSQL, wait until the other adds under way have committed.
+
+    Under its default isolation, READ COMMITTED, two INSERT ... SELECT count(*)
+    at once each count without the other's new row, and both get in. This lock
+    conflicts with itself and with writes, not with reads; commit releases it.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE entry IN SHARE ROW EXCLUSIVE MODE"))
+
+
 class Entry(Protocol):
     """An entry as the views read it: a mapped object or a Core row."""
 
@@ -55,6 +87,10 @@ class Entry(Protocol):
 
 class DuplicateTitle(Exception):
     """The database's unique constraint refused the title; nothing was stored."""
+
+
+class JournalFull(Exception):
+    """The journal holds ENTRIES_MAX entries already; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +119,8 @@ class EntryStore(Protocol):
     """The same methods, whichever way of using SQLAlchemy fills them."""
 
     def add(self, title: str, body: str) -> Entry:
-        """Store an entry in one transaction; DuplicateTitle if the title is taken."""
+        """Store an entry in one transaction; DuplicateTitle if the title is
+        taken, JournalFull if there are ENTRIES_MAX entries already."""
         ...
 
     def delete(self, entry_id: int) -> str | None:

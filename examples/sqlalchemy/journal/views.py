@@ -18,6 +18,7 @@ from .store import BODY_MAX
 from .store import current_store
 from .store import DuplicateTitle
 from .store import Entry
+from .store import JournalFull
 from .store import MAX_ID
 from .store import NO_SUCH_ENTRY
 from .store import TITLE_MAX
@@ -112,6 +113,10 @@ def create() -> ResponseReturnValue:
         # title at once cannot both get in. Nothing was stored: say why.
         taken = f"There is already an entry titled “{entry['title']}”."
         return render_form(entry, {"title": taken + " Choose another title."}, 409)
+    except JournalFull:
+        most = current_app.config["ENTRIES_MAX"]
+        full = f"The journal is full: {most:,} entries at most."
+        return render_form(entry, {"journal": full + " Delete one to make room."}, 409)
     flash(f"Created “{saved.title}”.")
     # 303 See Other: the browser follows with a GET, so a reload never posts twice.
     return redirect(url_for("journal.show", entry_id=saved.id), 303)

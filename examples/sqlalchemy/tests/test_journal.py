@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -270,6 +272,60 @@ def test_titles_differing_only_in_case_are_different_entries(
         response = client.post("/new", data={"title": title, "body": ""})
         assert response.status_code == 303, response.text
     assert [title for _, title, _ in stored(app)] == ["Notes", "notes"]
+
+
+# --- At most ENTRIES_MAX entries: the database counts --------------------------------
+
+FULL = "The journal is full: 3 entries at most. Delete one to make room."
+
+
+def test_the_journal_takes_entries_up_to_its_cap_then_refuses_with_a_409(
+    make_app: Callable[..., Flask], style: str
+) -> None:
+    app = make_app(style, ENTRIES_MAX=3)
+    client = app.test_client()
+    for title in ["One", "Two", "Three"]:  # the third: exactly at the cap
+        response = client.post("/new", data={"title": title, "body": ""})
+        assert response.status_code == 303, response.text
+    refused = client.post("/new", data={"title": "Four", "body": "One too many."})
+    assert refused.status_code == 409, refused.text
+    form = BeautifulSoup(refused.text, "html.parser").select_one("form[action='/new']")
+    assert form is not None, refused.text
+    assert [p.get_text() for p in form.select(".error")] == [FULL]
+    # What the visitor typed is still in the form, as for any other error.
+    title = form.select_one("input[name='title']")
+    body = form.select_one("textarea[name='body']")
+    assert title is not None and title.get("value") == "Four"
+    assert body is not None and body.get_text() == "One too many."
+    assert [row[1] for row in stored(app)] == ["One", "Two", "Three"]
+    # The refused add left nothing open: a delete makes room for it.
+    deleted = client.post(f"/{stored(app)[0][0]}/delete")
+    assert deleted.status_code == 303, deleted.text
+    again = client.post("/new", data={"title": "Four", "body": "One too many."})
+    assert again.status_code == 303, again.text
+    assert [row[1] for row in stored(app)] == ["Two", "Three", "Four"]
+
+
+def test_the_cap_holds_when_entries_are_added_at_once(
+    make_app: Callable[..., Flask], style: str
+) -> None:
+    """Eight posts at once, each on a database connection of its own, as a
+    threaded server or several gunicorn workers send them: room for three."""
+    app = make_app(style, ENTRIES_MAX=3)
+    start = threading.Barrier(8)
+
+    def post(n: int) -> TestResponse:
+        client = app.test_client()
+        start.wait(timeout=30)  # all at once, not one by one
+        return client.post("/new", data={"title": f"Racer {n}", "body": ""})
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(post, range(8)))
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [303] * 3 + [409] * 5, [r.text for r in responses]
+    refusals = [r.text for r in responses if r.status_code == 409]
+    assert all(FULL in text for text in refusals), refusals
+    assert len(stored(app)) == 3
 
 
 # --- Bad input -------------------------------------------------------------------
