@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import nodes
 
+from tea_guide import create_app
 from tea_guide.views import GUIDES
 
 # What each layout puts in <head>, in order: the site's, then the section's.
@@ -28,6 +29,9 @@ SITE_FOOTER = "Tea Guide: short notes on brewing loose-leaf tea."
 SECTION_FOOTER = "Times and temperatures are a starting point: taste, then adjust."
 GUIDE_PAGES = [f"/guides/{slug}" for slug in GUIDES]
 ALL_PAGES = ["/", "/guides/", *GUIDE_PAGES]
+BAD_REQUEST = (
+    "The browser (or proxy) sent a request that this server could not understand."
+)
 
 
 def fetch(client: FlaskClient, path: str, status: int = 200) -> BeautifulSoup:
@@ -297,3 +301,36 @@ def test_paths_that_match_no_route_get_the_sites_404_page(
     page = fetch(client, path, 404)
     assert one(page, "title").get_text() == "404 Not Found · Tea Guide"
     assert one(page, "main a")["href"] == "/guides/"
+
+
+# --- Other errors ---------------------------------------------------------------
+
+
+def test_a_405_keeps_its_allow_header_on_the_sites_error_page(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/guides/")
+    assert response.status_code == 405, response.text
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.content_type == "text/html; charset=utf-8"
+    page = BeautifulSoup(response.text, "html.parser")
+    assert one(page, "title").get_text() == "405 Method Not Allowed · Tea Guide"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "host", "message"),
+    [
+        (None, "a..b", BAD_REQUEST),  # an empty label
+        (None, "x" * 64 + ".example", BAD_REQUEST),  # a label over 63 characters
+        (["tea.example"], "evil.example", "Host 'evil.example' is not trusted."),
+    ],
+)
+def test_a_bad_or_untrusted_host_gets_plain_text_without_links(
+    trusted: list[str] | None, host: str, message: str
+) -> None:
+    # Refused before routing: no URL can be built for it, so no page with links.
+    app = create_app({"TESTING": True, "TRUSTED_HOSTS": trusted})
+    response = app.test_client().get("/guides/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
