@@ -19,7 +19,6 @@ MISSING_KEY = (
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,  # signs the session that the greeting counts in
         SESSION_COOKIE_SAMESITE="Lax",
         # Seconds between the timeline's events, to watch the page arrive.
         TIMELINE_DELAY=0.1,
@@ -29,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_TIMELINE_DELAY
     else:
         app.config.from_mapping(test_config)
+    # The secret signs the session that the greeting counts in. Unset, it is None.
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
