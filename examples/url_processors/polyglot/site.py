@@ -1,7 +1,8 @@
 """The app-level form: URL processors registered on the app itself.
 
 They serve the routes registered on the app (home and about). The phrasebook
-is a blueprint with processors of its own (phrases.py), so these leave it alone.
+is a blueprint with processors of its own (phrases.py), so the preprocessor
+here leaves its requests to them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .languages import LANGUAGES
 
 def add_language_code(endpoint: str, values: dict[str, Any]) -> None:
     """Fill in lang_code when url_for() builds a URL that needs one."""
-    if "lang_code" in values or "." in endpoint:  # "phrases.topic": the blueprint's
+    if "lang_code" in values:
         return
     if current_app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
         values["lang_code"] = current_language()
@@ -54,7 +55,8 @@ def choose_language() -> ResponseReturnValue:
     response = (
         # 302, chosen on purpose: temporary (another browser gets another
         # language), and Flask 3.2 changes redirect()'s default to 303.
-        redirect(url_for("home", lang_code=lang_code), 302)
+        # No lang_code here: the URL default adds this same best match.
+        redirect(url_for("home"), 302)
         if lang_code
         else make_response(render_template("choose.html"))
     )

@@ -14,6 +14,7 @@ from flask import request
 from flask import url_for
 from flask.testing import FlaskClient
 
+from polyglot import create_app
 from polyglot import phrases
 
 NO_SUCH_LANGUAGE = "This site has no pages in"
@@ -76,7 +77,7 @@ def test_root_redirects_to_the_best_accepted_language(
     assert response.status_code == 302, response.text
     assert response.location == target
     # The redirect depends on the header, so shared caches must key on it.
-    assert "Accept-Language" in response.vary
+    assert response.headers["Vary"] == "Accept-Language"
 
 
 @pytest.mark.parametrize("accept_language", [None, "es, it", "*;q=0"])
@@ -86,7 +87,7 @@ def test_root_lets_the_visitor_choose_when_no_language_matches(
     headers = {"Accept-Language": accept_language} if accept_language else {}
     response = client.get("/", headers=headers)
     assert response.status_code == 200, response.text
-    assert "Accept-Language" in response.vary
+    assert response.headers["Vary"] == "Accept-Language"
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.main is not None
     choices = {
@@ -260,3 +261,39 @@ def test_a_page_with_no_route_links_in_the_visitors_language(
     soup = BeautifulSoup(response.text, "html.parser")
     assert "/fr/" in other_links(soup)
     assert switcher(soup) == {"en": "/en/", "de": "/de/"}
+
+
+def test_a_405_is_the_sites_page_and_keeps_its_allow_header(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/de/about")
+    assert response.status_code == 405, response.text
+    assert set(response.allow) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.h1 is not None
+    assert soup.h1.get_text() == "405 Method Not Allowed"
+
+
+@pytest.mark.parametrize(
+    ("trusted_hosts", "host", "message"),
+    [
+        (["polyglot.test"], "evil.test", "Host 'evil.test' is not trusted."),
+        # Not a host name (a label over 63 characters): Werkzeug's BadHost.
+        (
+            None,
+            "a" * 64 + ".test",
+            "The browser (or proxy) sent a request that this server could not "
+            "understand.",
+        ),
+    ],
+)
+def test_a_host_no_url_can_be_built_for_is_a_plain_400(
+    trusted_hosts: list[str] | None, host: str, message: str
+) -> None:
+    app = create_app({"TESTING": True, "TRUSTED_HOSTS": trusted_hosts})
+    response = app.test_client().get("/de/about", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    # No URL can be built for this host, so no page with links either.
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
