@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
+from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -12,6 +15,8 @@ from flask import Flask
 from flask import g
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_cookie
 from werkzeug.test import TestResponse
 
@@ -132,18 +137,20 @@ def test_a_valid_cookie_is_kept(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status"),
+    ("method", "path", "status", "allow"),
     [
-        ("GET", "/no/such/page", 404),  # no route: raised before any view
-        ("GET", "/forget", 405),
+        ("GET", "/no/such/page", 404, set()),  # no route: raised before any view
+        ("GET", "/forget", 405, {"OPTIONS", "POST"}),
     ],
+    ids=["no route", "wrong method"],
 )
 def test_an_error_page_still_carries_the_cookie(
-    client: FlaskClient, method: str, path: str, status: int
+    client: FlaskClient, method: str, path: str, status: int, allow: set[str]
 ) -> None:
     response = client.open(path, method=method)
     assert response.status_code == status, response.text
     assert "Back to your visit" in response.text  # the app's own error page
+    assert set(response.allow) == allow  # what a 405 says to use instead
     [header] = visitor_cookies(response)
     assert cookie_value(header)
 
@@ -189,12 +196,17 @@ def csrf_client(config: dict[str, object]) -> FlaskClient:
     return create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
 def test_forget_me_deletes_the_cookie_and_a_new_id_follows(
-    csrf_client: FlaskClient,
+    csrf_client: FlaskClient, content_type: str
 ) -> None:
     page = csrf_client.get("/")
     old_id = shown_id(page)
-    response = csrf_client.post("/forget", data={"csrf_token": csrf_token(page.text)})
+    response = csrf_client.post(
+        "/forget", data={"csrf_token": csrf_token(page.text)}, content_type=content_type
+    )
     assert response.status_code == 303, response.text
     assert response.location == "/"
     [header] = visitor_cookies(response)
@@ -231,3 +243,195 @@ def test_forget_me_with_no_cookie_has_nothing_to_forget(client: FlaskClient) -> 
     page = client.get("/")
     assert "there was nothing to forget" in page.text
     assert "Welcome back" in page.text
+
+
+# --- Bad input: a 400 or 413 page of the app's own, never a 500 ---------------------
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's error page, with the status and what went wrong."""
+    assert response.status_code == status, response.text
+    assert f"<h1>{status} {HTTPStatus(status).phrase}</h1>" in response.text
+    assert f"<p>{message}</p>" in response.text
+    assert "Back to your visit" in response.text
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400(
+    csrf_client: FlaskClient, part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    response = csrf_client.post(
+        "/forget",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+
+
+def forget_form_of(size: int, client: FlaskClient) -> str:
+    """A "Forget me" form with a valid CSRF token, padded to `size` bytes."""
+    body = f"csrf_token={csrf_token(client.get('/').text)}&pad="
+    return body + "x" * (size - len(body))
+
+
+def test_a_form_of_exactly_4_kib_is_read(csrf_client: FlaskClient) -> None:
+    response = csrf_client.post(
+        "/forget",
+        data=forget_form_of(4 * 1024, csrf_client),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 303, response.text
+    assert response.location == "/"
+
+
+def test_a_form_one_byte_over_4_kib_is_a_413(csrf_client: FlaskClient) -> None:
+    response = csrf_client.post(
+        "/forget",
+        data=forget_form_of(4 * 1024 + 1, csrf_client),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(csrf_client: FlaskClient) -> None:
+    response = csrf_client.post(
+        "/forget",
+        data="csrf_token=x",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+
+
+def test_a_form_is_read_to_its_length_not_into_the_next_request(
+    csrf_client: FlaskClient,
+) -> None:
+    """On a kept-alive connection the server's stream holds the next request
+    too (Werkzeug's development server hands over the socket itself)."""
+    body = f"csrf_token={csrf_token(csrf_client.get('/').text)}".encode()
+    after = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    connection = io.BytesIO(body + after)
+    response = csrf_client.post(
+        "/forget",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": connection},
+    )
+    assert response.status_code == 303, response.text
+    assert connection.read() == after
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
+# --- The factory: its secret and its session cookie ----------------------------------
+
+
+def test_the_session_cookie_is_sent_only_to_the_same_site(
+    csrf_client: FlaskClient,
+) -> None:
+    """It carries the CSRF token and the flashes."""
+    [header] = [
+        header
+        for header in csrf_client.get("/").headers.getlist("Set-Cookie")
+        if header.startswith("session=")
+    ]
+    assert "SameSite=Lax" in header
+
+
+@pytest.mark.parametrize(
+    ("in_config_py", "environ", "secret"),
+    [
+        ("from config.py", {}, "from config.py"),
+        (None, {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        ("from config.py", {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        # A secret that is set is kept in debug mode too.
+        ("from config.py", {"FLASK_DEBUG": "1"}, "from config.py"),
+    ],
+    ids=["instance", "env", "env-over-instance", "debug"],
+)
+def test_the_secret_comes_from_the_environment_or_instance_config_py(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_config_py: str | None,
+    environ: dict[str, str],
+    secret: str,
+) -> None:
+    if in_config_py is not None:
+        (instance_folder / "config.py").write_text(f"SECRET_KEY = {in_config_py!r}\n")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert create_app().secret_key == secret
+
+
+@pytest.mark.parametrize(
+    ("environ", "test_config"),
+    [({"FLASK_DEBUG": "1"}, None), ({}, {"TESTING": True})],
+    ids=["debug", "testing"],
+)
+def test_debug_or_testing_runs_with_a_development_secret(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    test_config: dict[str, object] | None,
+) -> None:
+    """The README's `flask run --debug` works with no secret set."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    page = create_app(test_config).test_client().get("/")
+    assert page.status_code == 200, page.text
+    assert csrf_token(page.text)  # signed with the development secret
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "12345", '""'], ids=["missing", "a number", "empty"]
+)
+def test_deployed_without_a_string_secret_the_app_refuses_to_start(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    """`FLASK_SECRET_KEY=12345` is read as JSON: an int, refused like no secret."""
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(
+        RuntimeError, match=r"^Set a secret key: export FLASK_SECRET_KEY="
+    ):
+        create_app()

@@ -25,7 +25,6 @@ MISSING_KEY = (
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,  # signs the flashed messages and the CSRF token
         # The one form sends a CSRF token and nothing else.
         MAX_CONTENT_LENGTH=4 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -35,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, ...
     else:
         app.config.from_mapping(test_config)
+    # The secret signs the flashes and the CSRF token. Unset, it is None.
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:
