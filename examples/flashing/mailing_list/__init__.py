@@ -24,8 +24,6 @@ csrf = CSRFProtect()
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        # Flashed messages live in the session cookie, which the key signs.
-        SECRET_KEY=None,
         # The biggest form is one email address and a CSRF token.
         MAX_CONTENT_LENGTH=4 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -36,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_...
     else:
         app.config.from_mapping(test_config)
+    # The key signs the session cookie, where flashed messages wait. Unset, it is None.
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     # FLASK_SECRET_KEY=12345 is read as JSON: an int is no key either.

@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 from threading import Thread
 from typing import Any
 from typing import NoReturn
@@ -41,6 +42,27 @@ def unavailable(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: the browser tests must run)")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built without a test config, the factory reads FLASK_* variables: the
+    developer's own (FLASK_DEBUG=1 makes a failing view raise instead of
+    answering 500) must not change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For the tests of the secret: apps made during the test get a temporary
+    instance folder (for instance/config.py) instead of instance/ beside the
+    package."""
+    path = tmp_path / "instance"
+    path.mkdir()
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
+    return path
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
+from http import HTTPStatus
+from pathlib import Path
 from wsgiref.types import WSGIApplication
 
 import pytest
@@ -17,12 +19,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from playwright.sync_api import Page
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from mailing_list import create_app
-from mailing_list.views import MAX_WAITING
 
 
 def csrf_token(html: str) -> str:
@@ -70,6 +73,23 @@ def errors(soup: BeautifulSoup) -> list[str]:
     return [li.get_text() for box in boxes for li in box.select("li")]
 
 
+def typed(soup: BeautifulSoup) -> str:
+    """What the form's address field holds."""
+    field = soup.select_one("form input[name=email]")
+    assert isinstance(field, Tag)
+    value = field.get("value")
+    assert isinstance(value, str)
+    return value
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's error page, in its layout, with the status and what went wrong."""
+    assert response.status_code == status, response.text
+    assert f"<h1>{status} {HTTPStatus(status).phrase}</h1>" in response.text
+    assert f"<p>{message}</p>" in response.text
+    assert "Back to the mailing list" in response.text
+
+
 def stored_count(client: FlaskClient) -> int:
     """The count the index page states (it consumes no message when none waits)."""
     text = visit(client).select_one("main > p:not(.flash)")
@@ -80,10 +100,15 @@ def stored_count(client: FlaskClient) -> int:
 # --- Across the redirect, and only once ----------------------------------------
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
 def test_subscribing_flashes_a_message_that_the_next_page_shows(
-    client: FlaskClient,
+    client: FlaskClient, content_type: str
 ) -> None:
-    response = subscribe(client, "ann@example.com")
+    response = client.post(
+        "/subscribe", data={"email": "ann@example.com"}, content_type=content_type
+    )
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/"
     assert "Subscribed" not in response.text  # not in the redirect itself
@@ -250,7 +275,7 @@ def test_waiting_messages_are_capped_so_the_cookie_stays_small(
         cookie = response.headers.get("Set-Cookie", "")
         assert len(cookie) < 4093
     assert notices(visit(client)) == [
-        ("success", f"Subscribed {email}.") for email in emails[-MAX_WAITING:]
+        ("success", f"Subscribed {email}.") for email in emails[-5:]
     ]
     assert stored_count(client) == 20  # every subscription was kept
 
@@ -283,6 +308,8 @@ def test_a_bad_address_is_a_400_with_the_form_and_flashes_nothing(
     assert response.status_code == 400, response.text
     soup = BeautifulSoup(response.text, "html.parser")
     assert [p.get_text() for p in soup.select("form p.error")] == [problem]
+    # The form keeps the address as it was read: trimmed, lower-cased, at most 254.
+    assert typed(soup) == email.strip().lower()[:254]
     h1 = soup.select_one("main h1")
     assert isinstance(h1, Tag) and h1.get_text() == heading
     assert notices(soup) == [] and errors(soup) == []
@@ -290,10 +317,14 @@ def test_a_bad_address_is_a_400_with_the_form_and_flashes_nothing(
     assert stored_count(client) == 0
 
 
-def test_a_missing_field_is_a_400_too(client: FlaskClient) -> None:
+def test_a_missing_field_is_a_400_with_an_empty_form(client: FlaskClient) -> None:
     response = client.post("/subscribe", data={})
     assert response.status_code == 400, response.text
-    assert "Enter an email address such as name@example.com." in response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert [p.get_text() for p in soup.select("form p.error")] == [
+        "Enter an email address such as name@example.com."
+    ]
+    assert typed(soup) == ""
 
 
 def test_addresses_are_stored_lower_cased(client: FlaskClient) -> None:
@@ -315,8 +346,117 @@ def test_an_address_of_254_characters_is_accepted(client: FlaskClient) -> None:
 
 def test_the_forms_are_post_only(client: FlaskClient) -> None:
     response = client.get("/subscribe")
-    assert response.status_code == 405, response.text
-    assert "Back to the mailing list" in response.text  # the app's own error page
+    assert_error_page(response, 405, "The method is not allowed for the requested URL.")
+    assert set(response.allow) == {"POST", "OPTIONS"}  # says what it takes
+    assert response.mimetype == "text/html"
+
+
+# --- Limits and broken requests: the app's own 4xx page, never a 500 -------------
+
+
+def form_of(size: int) -> str:
+    """A subscription to ann@example.com, padded to `size` bytes."""
+    body = "email=ann%40example.com&pad="
+    return body + "x" * (size - len(body))
+
+
+def test_a_form_of_exactly_4_kib_is_read(client: FlaskClient) -> None:
+    response = client.post(
+        "/subscribe",
+        data=form_of(4 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 303, response.text
+    assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
+
+
+def test_a_form_one_byte_over_4_kib_is_a_413(client: FlaskClient) -> None:
+    response = client.post(
+        "/subscribe",
+        data=form_of(4 * 1024 + 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored_count(client) == 0
+
+
+def test_the_list_takes_10_000_addresses_then_is_full(
+    app: Flask, client: FlaskClient
+) -> None:
+    mailing_list = app.extensions["mailing_list"]
+    for n in range(9_999):  # filled directly: ten thousand posts would be slow
+        assert mailing_list.add(f"{n}@example.com") == "added"
+    subscribe(client, "last@example.com")
+    assert notices(visit(client)) == [("success", "Subscribed last@example.com.")]
+    subscribe(client, "one-more@example.com")
+    assert errors(visit(client)) == ["The list is full: no new subscriptions for now."]
+    assert stored_count(client) == 10_000
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nann@example.com",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400(
+    client: FlaskClient, part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    response = client.post(
+        "/subscribe",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored_count(client) == 0
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/subscribe",
+        data="email=ann%40example.com",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored_count(client) == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
 
 
 # --- CSRF ---------------------------------------------------------------------
@@ -339,6 +479,77 @@ def test_csrf_refuses_a_post_without_the_token_and_accepts_the_pages_token(
     )
     assert response.status_code == 303, response.text
     assert notices(visit(client)) == [("success", "Subscribed ann@example.com.")]
+
+
+# --- The factory: its secret and its session cookie -------------------------------
+
+
+def test_the_cookie_with_the_messages_goes_only_to_the_same_site(
+    client: FlaskClient,
+) -> None:
+    response = subscribe(client, "ann@example.com")
+    [header] = response.headers.getlist("Set-Cookie")
+    assert header.startswith("session=")
+    assert "SameSite=Lax" in header
+
+
+@pytest.mark.parametrize(
+    ("in_config_py", "environ", "secret"),
+    [
+        ("from config.py", {}, "from config.py"),
+        (None, {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        ("from config.py", {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        # A secret that is set is kept in debug mode too.
+        ("from config.py", {"FLASK_DEBUG": "1"}, "from config.py"),
+    ],
+    ids=["instance", "env", "env-over-instance", "debug"],
+)
+def test_the_secret_comes_from_the_environment_or_instance_config_py(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_config_py: str | None,
+    environ: dict[str, str],
+    secret: str,
+) -> None:
+    if in_config_py is not None:
+        (instance_folder / "config.py").write_text(f"SECRET_KEY = {in_config_py!r}\n")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert create_app().secret_key == secret
+
+
+@pytest.mark.parametrize(
+    ("environ", "test_config"),
+    [({"FLASK_DEBUG": "1"}, None), ({}, {"TESTING": True})],
+    ids=["debug", "testing"],
+)
+def test_debug_or_testing_runs_with_a_development_secret(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    test_config: dict[str, object] | None,
+) -> None:
+    """The README's `flask run --debug` works with no secret set."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    page = create_app(test_config).test_client().get("/")
+    assert page.status_code == 200, page.text
+    assert csrf_token(page.text)  # signed with the development secret
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "12345", '""'], ids=["missing", "a number", "empty"]
+)
+def test_deployed_without_a_string_secret_the_app_refuses_to_start(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    """`FLASK_SECRET_KEY=12345` is read as JSON: an int, refused like no secret."""
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(
+        RuntimeError, match=r"^Set a secret key: export FLASK_SECRET_KEY="
+    ):
+        create_app()
 
 
 # --- In a browser ---------------------------------------------------------------
