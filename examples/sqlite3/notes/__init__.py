@@ -24,7 +24,6 @@ MISSING_KEY = (
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         # Data lives in the instance folder, outside the source tree.
         DATABASE=os.path.join(app.instance_path, "notes.sqlite"),
         # A note is at most 10,000 characters: a quarter MiB holds any form.
@@ -41,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE
     else:
         app.config.from_mapping(test_config)
+    # The secret signs the flashes and the CSRF tokens. Unset, it is None.
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     if not isinstance(app.config["SECRET_KEY"], str) or not app.config["SECRET_KEY"]:

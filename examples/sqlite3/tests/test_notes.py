@@ -16,8 +16,10 @@ from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
@@ -67,10 +69,22 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Notes"
-    assert message in response.text
+    assert message in [p.get_text() for p in soup.select("main p")]
     link = soup.find("a", string="Back to the notes")
     assert link is not None, response.text
     assert link.get("href") == "/"
+
+
+def form_shown(response: TestResponse) -> tuple[str, list[str], str, str]:
+    """What a note form shows: where it posts, its error messages, and the
+    title and body as filled in."""
+    form = BeautifulSoup(response.text, "html.parser").select_one("form[method=post]")
+    assert form is not None, response.text
+    title = form.select_one("input[name=title]")
+    body = form.select_one("textarea[name=body]")
+    assert title is not None and body is not None, response.text
+    errors = [p.get_text() for p in form.select(".error")]
+    return str(form["action"]), errors, str(title.get("value")), body.get_text()
 
 
 # --- The connection helpers -------------------------------------------------
@@ -184,17 +198,16 @@ def test_index_says_when_there_are_no_notes(client: FlaskClient) -> None:
     assert "No notes yet" in response.text
 
 
-def test_new_note_form_is_empty(client: FlaskClient) -> None:
+def test_new_note_form_is_empty_and_limits_what_can_be_typed(
+    client: FlaskClient,
+) -> None:
     response = client.get("/new")
     assert response.status_code == 200, response.text
-    soup = BeautifulSoup(response.text, "html.parser")
-    form = soup.find("form", attrs={"method": "post", "action": "/new"})
+    assert form_shown(response) == ("/new", [], "", "")  # no complaints yet
+    form = BeautifulSoup(response.text, "html.parser").select_one("form")
     assert form is not None, response.text
-    title = form.find("input", attrs={"name": "title"})
-    body = form.find("textarea", attrs={"name": "body"})
-    assert title is not None and title.get("value") == ""
-    assert body is not None and body.get_text() == ""
-    assert soup.find(class_="error") is None  # no complaints before typing
+    limits = {field["name"]: field.get("maxlength") for field in form.select("[name]")}
+    assert limits == {"csrf_token": None, "title": "200", "body": "10000"}
 
 
 def test_create_stores_the_note_and_redirects_to_it(
@@ -203,6 +216,8 @@ def test_create_stores_the_note_and_redirects_to_it(
     response = client.post("/new", data={"title": "  Shopping  ", "body": "Eggs"})
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/1"
+    # The flash rides in the session cookie, never sent along from other sites.
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
     assert stored_notes(app) == [(1, "Shopping", "Eggs")]  # title stripped
     page = client.get("/1").text
     assert "Created “Shopping”." in page  # the flashed confirmation
@@ -242,8 +257,7 @@ def test_edit_form_is_filled_in_and_saving_updates_the_row(
     note_id = add_note(app, "Draft", "old text")
     form = client.get(f"/{note_id}/edit")
     assert form.status_code == 200, form.text
-    assert 'value="Draft"' in form.text
-    assert "old text</textarea>" in form.text
+    assert form_shown(form) == (f"/{note_id}/edit", [], "Draft", "old text")
     response = client.post(
         f"/{note_id}/edit", data={"title": "Final", "body": "new text"}
     )
@@ -293,6 +307,7 @@ def test_delete_is_post_only(app: Flask, client: FlaskClient) -> None:
     note_id = add_note(app, "Safe")
     response = client.get(f"/{note_id}/delete")
     assert_error_page(response, 405, "The method is not allowed for the requested URL.")
+    assert set(response.allow) == {"POST", "OPTIONS"}  # says what it takes
     assert len(stored_notes(app)) == 1
 
 
@@ -332,8 +347,9 @@ def test_create_rejects_bad_input_with_400_and_stores_nothing(
 ) -> None:
     response = client.post("/new", data=form)
     assert response.status_code == 400, response.text
-    assert message in response.text
-    assert '<form method="post" action="/new"' in response.text  # to correct
+    # The form again, as typed (title trimmed), with what to correct.
+    typed = form.get("title", "").strip(), form.get("body", "")
+    assert form_shown(response) == ("/new", [message], *typed)
     assert stored_notes(app) == []
 
 
@@ -344,7 +360,8 @@ def test_edit_rejects_bad_input_with_400_and_changes_nothing(
     note_id = add_note(app, "Original", "text")
     response = client.post(f"/{note_id}/edit", data=form)
     assert response.status_code == 400, response.text
-    assert message in response.text
+    typed = form.get("title", "").strip(), form.get("body", "")
+    assert form_shown(response) == (f"/{note_id}/edit", [message], *typed)
     assert stored_notes(app) == [(note_id, "Original", "text")]
 
 
@@ -358,7 +375,7 @@ def test_title_and_body_at_their_limits_are_accepted(
 
 NO_SUCH_NOTE = "There is no note 999. It may have been deleted."
 BEYOND_SQLITE = f"There is no note {2**63}."
-NO_ROUTE = "The requested URL was not found on the server."
+NO_ROUTE = NotFound.description
 
 
 @pytest.mark.parametrize(
@@ -412,21 +429,36 @@ def test_notes_are_stored_up_to_the_cap_then_refused_with_409_until_one_is_delet
 
     response = client.post("/new", data={"title": "Four", "body": "typed\nout"})
     assert response.status_code == 409, response.text
-    form = BeautifulSoup(response.text, "html.parser").select_one("form[action='/new']")
-    assert form is not None, response.text
-    assert [p.get_text() for p in form.select(".error")] == [
-        "The notes are full: 3 at most. Delete one to make room."
-    ]
-    title_field = form.select_one("input[name=title]")
-    body_field = form.select_one("textarea[name=body]")
-    assert title_field is not None and title_field.get("value") == "Four"  # as typed
-    assert body_field is not None and body_field.get_text() == "typed\nout"
+    full = "The notes are full: 3 at most. Delete one to make room."
+    assert form_shown(response) == ("/new", [full], "Four", "typed\nout")  # as typed
     assert [title for _, title, _ in stored_notes(app)] == ["One", "Two", "Three"]
 
     assert client.post("/1/delete").status_code == 303
     response = client.post("/new", data={"title": "Four", "body": ""})
     assert response.status_code == 303, response.text
     assert [title for _, title, _ in stored_notes(app)] == ["Two", "Three", "Four"]
+
+
+def test_by_default_1000_notes_are_kept_and_the_list_shows_20_a_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        db = get_db()
+        with db:
+            rows = [(f"n{n}",) for n in range(1, 1000)]
+            db.executemany("INSERT INTO note (title) VALUES (?)", rows)
+    response = client.post("/new", data={"title": "n1000", "body": ""})
+    assert response.status_code == 303, response.text  # the 1,000th
+
+    response = client.post("/new", data={"title": "n1001", "body": ""})
+    assert response.status_code == 409, response.text
+    full = "The notes are full: 1,000 at most. Delete one to make room."
+    assert form_shown(response) == ("/new", [full], "n1001", "")
+    assert len(stored_notes(app)) == 1000
+
+    titles, pager, _ = a_page(client, "/")
+    assert titles == [f"n{n}" for n in range(1000, 980, -1)]
+    assert pager == "Page 1 of 50 Older"
 
 
 def a_page(client: Client, url: str) -> tuple[list[str], str, dict[str, str]]:
@@ -510,6 +542,118 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
     assert [title for _, title, _ in stored_notes(app)] == ["Real"]
 
 
+# --- Bad requests: the app's own 400 and 413 pages, never a 500 -------------
+
+
+def form_of(size: int) -> str:
+    """A note form, URL-encoded, of exactly `size` bytes: mostly its body."""
+    head = "title=t&body="
+    return head + "x" * (size - len(head))
+
+
+def test_a_form_of_exactly_256_kib_is_read(app: Flask, client: FlaskClient) -> None:
+    data = form_of(256 * 1024)
+    response = client.post(
+        "/new", data=data, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400, response.text  # read, and its body judged
+    body = data.removeprefix("title=t&body=")
+    too_long = "Keep the body to 10,000 characters (this one has 262,131)."
+    assert form_shown(response) == ("/new", [too_long], "t", body)
+    assert stored_notes(app) == []
+
+
+def test_a_form_one_byte_over_256_kib_is_a_413(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/new",
+        data=form_of(256 * 1024 + 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored_notes(app) == []
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400(
+    config: dict[str, object], part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    response = app.test_client().post(
+        "/new",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored_notes(app) == []
+
+
+def test_a_multipart_form_with_named_parts_is_read_like_any_other(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/new",
+        data={"title": "Multipart", "body": "text"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert stored_notes(app) == [(1, "Multipart", "text")]
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/new",
+        data="title=t&body=",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored_notes(app) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
 # --- Concurrency --------------------------------------------------------------
 
 
@@ -586,6 +730,44 @@ def test_runs_in_debug_mode_without_a_secret_key(
     )
     assert response.status_code == 303, response.text
     assert [title for _, title, _ in stored_notes(app)] == ["Debugging"]
+
+
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "12345"],  # 12345 is read as JSON: a number, not a string
+    ids=["unset", "empty", "a-number"],
+)
+def test_outside_debug_the_app_refuses_to_start_without_a_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    if secret is None:
+        monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value) == MISSING_KEY
+
+
+def test_environment_variables_set_the_secret_key_and_the_database(
+    instance_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # a secret that is set is kept in debug too
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FLASK_DATABASE", str(elsewhere))
+    app = create_app()
+    assert app.secret_key == "from-the-environment"
+    assert app.config["DATABASE"] == str(elsewhere)
+    assert elsewhere.is_file()  # created there, with its tables
+    assert not (instance_folder / "notes.sqlite").exists()
 
 
 def test_instance_config_file_sets_the_database(
