@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS expense (
 def get_db() -> sqlite3.Connection:
     """The connection for this request, opened the first time it is needed."""
     if "db" not in g:
-        g.db = sqlite3.connect(current_app.config["DATABASE"], timeout=10)
+        g.db = sqlite3.connect(current_app.config["DATABASE"])
         g.db.row_factory = sqlite3.Row
     connection: sqlite3.Connection = g.db
     return connection

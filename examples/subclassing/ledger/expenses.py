@@ -38,7 +38,7 @@ def read_amount(raw: object) -> Decimal | None:
     if isinstance(raw, bool) or not isinstance(raw, Decimal | int | str):
         return None
     try:
-        amount = Decimal(raw.strip() if isinstance(raw, str) else raw)
+        amount = Decimal(raw)  # also strips the spaces around a typed amount
     except InvalidOperation:
         return None
     if not (amount.is_finite() and 0 < amount <= AMOUNT_MAX):
@@ -62,7 +62,7 @@ def read_expense(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
     spent_on = data.get("spent_on")
     try:
         if not isinstance(spent_on, str) or len(spent_on) != 10:
-            raise ValueError(spent_on)
+            raise ValueError
         day = date.fromisoformat(spent_on)
     except ValueError:
         errors["spent_on"] = "The date must be written YYYY-MM-DD."

@@ -3,12 +3,18 @@ ledger built on them."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sqlite3
 from datetime import date
 from datetime import datetime
 from datetime import UTC
 from decimal import Decimal
+from http import HTTPStatus
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
@@ -18,6 +24,10 @@ from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
@@ -80,6 +90,7 @@ def test_the_factory_builds_the_subclass_with_its_three_classes(app: Flask) -> N
     assert app.request_class is LedgerRequest
     assert app.response_class is SecureResponse
     assert isinstance(app.json, LedgerJSONProvider)
+    assert app.secret_key == "test"  # the configured secret, not the development one
 
 
 def test_a_plain_request_keeps_the_order_of_repeated_form_fields() -> None:
@@ -220,10 +231,26 @@ def test_the_api_stores_a_json_amount_exactly(app: Flask, client: FlaskClient) -
     )
     assert response.status_code == 201, response.text
     created = body(response)
-    assert created["amount"] == "19.99"
-    assert created["spent_on"] == "2024-05-01"
-    assert datetime.fromisoformat(created["created_at"]).tzinfo is not None
+    assert created == {
+        "id": 1,
+        "amount": "19.99",
+        "category": "food",
+        "spent_on": "2024-05-01",
+        "note": "Lunch in Zürich",
+        "created_at": created["created_at"],
+    }
+    # ISO 8601 in UTC, to the second: "2024-05-01T09:30:15+00:00".
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", created["created_at"])
     assert stored(app) == [("19.99", "food", "2024-05-01", "Lunch in Zürich")]
+    assert body(client.get("/api/expenses")) == {
+        "expenses": [created],
+        "total": "19.99",
+    }
+
+
+def test_an_empty_ledger_totals_zero_in_cents(client: FlaskClient) -> None:
+    assert body(client.get("/api/expenses")) == {"expenses": [], "total": "0.00"}
+    assert "No expenses yet." in client.get("/").text
 
 
 def test_with_plain_flasks_provider_the_same_amount_is_refused(app: Flask) -> None:
@@ -254,21 +281,61 @@ def test_the_total_is_exact(client: FlaskClient) -> None:
     assert "1000000.31" in client.get("/").text
 
 
+AMOUNT_ERROR = "The amount must be a number from 0.01 to 1,000,000."
+CATEGORY_ERROR = "The category must be one of food, travel, office, other."
+DATE_ERROR = "The date must be written YYYY-MM-DD."
+NOTE_ERROR = "The note must be one line of up to 200 characters."
+
+
+def the_form(html: str) -> dict[str, Any]:
+    """The add form on a page as a user sees it: each field's value, the choices,
+    the note's length limit and the error messages."""
+    form = BeautifulSoup(html, "html.parser").select_one("form")
+    assert form is not None, "the page has no form"
+
+    def attribute(selector: str, name: str) -> str | None:
+        tag = form.select_one(selector)
+        return None if tag is None else str(tag[name])
+
+    return {
+        "values": {
+            "amount": attribute("#amount", "value"),
+            "category": attribute("option[selected]", "value"),
+            "spent_on": attribute("#spent_on", "value"),
+            "note": attribute("#note", "value"),
+        },
+        "categories": [o["value"] for o in form.select("option")],
+        "note_max": attribute("#note", "maxlength"),
+        "errors": [p.text for p in form.select("p.error")],
+    }
+
+
+def test_the_form_offers_every_category_and_says_the_note_limit(
+    client: FlaskClient,
+) -> None:
+    assert the_form(client.get("/").text) == {
+        "values": {"amount": "", "category": None, "spent_on": "", "note": ""},
+        "categories": ["food", "travel", "office", "other"],
+        "note_max": "200",
+        "errors": [],
+    }
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("amount", "0", "The amount must be a number from 0.01 to 1,000,000."),
-        ("amount", "-5", "The amount must be a number"),
-        ("amount", "19.999", "The amount must be a number"),
-        ("amount", "1000000.01", "The amount must be a number"),
-        ("amount", "NaN", "The amount must be a number"),
-        ("amount", "1e999999", "The amount must be a number"),
-        ("amount", "twelve", "The amount must be a number"),
-        ("category", "fun", "The category must be one of food, travel, office, other."),
-        ("spent_on", "01/05/2024", "The date must be written YYYY-MM-DD."),
-        ("spent_on", "2024-02-30", "The date must be written YYYY-MM-DD."),
-        ("note", "x" * 201, "The note must be one line of up to 200 characters."),
-        ("note", "a\nb", "The note must be one line"),
+        ("amount", "0", AMOUNT_ERROR),
+        ("amount", "-5", AMOUNT_ERROR),
+        ("amount", "19.999", AMOUNT_ERROR),
+        ("amount", "1000000.01", AMOUNT_ERROR),
+        ("amount", "NaN", AMOUNT_ERROR),
+        ("amount", "1e999999", AMOUNT_ERROR),
+        ("amount", "twelve", AMOUNT_ERROR),
+        ("category", "fun", CATEGORY_ERROR),
+        ("spent_on", "01/05/2024", DATE_ERROR),
+        ("spent_on", "2024-02-30", DATE_ERROR),
+        ("note", "x" * 201, NOTE_ERROR),
+        ("note", "a\nb", NOTE_ERROR),
     ],
 )
 def test_a_bad_expense_is_a_400_that_says_why_and_stores_nothing(
@@ -276,11 +343,23 @@ def test_a_bad_expense_is_a_400_that_says_why_and_stores_nothing(
 ) -> None:
     page = client.post("/expenses", data={**EXPENSE, field: value})
     assert page.status_code == 400, page.text
-    assert message in page.text
+    # The form again, with the message and what the user typed, to correct it.
+    form = the_form(page.text)
+    assert form["errors"] == [message]
+    typed = {"note": "", **EXPENSE, field: value}
+    if field == "category":
+        typed["category"] = None  # no choice is "fun"
+    assert form["values"] == typed
     api = client.post("/api/expenses", json={**EXPENSE, field: value})
     assert api.status_code == 400, api.text
-    assert message in body(api)["message"]
+    assert body(api) == {"error": "Bad Request", "message": message}
     assert stored(app) == []
+
+
+def test_a_note_of_200_characters_is_stored(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/expenses", data={**EXPENSE, "note": "x" * 200})
+    assert response.status_code == 303, response.text
+    assert stored(app) == [("19.99", "food", "2024-05-01", "x" * 200)]
 
 
 @pytest.mark.parametrize(
@@ -319,6 +398,77 @@ def test_the_ledger_is_bounded(app: Flask, client: FlaskClient) -> None:
     assert len(stored(app)) == 500
 
 
+# --- The factory: its instance folder, secret, cookie and database -------------
+
+
+@pytest.mark.parametrize(
+    ("in_config_py", "environ", "secret"),
+    [
+        ("from config.py", {}, "from config.py"),
+        (None, {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        (None, {"FLASK_DEBUG": "1"}, "dev"),  # `flask run --debug` needs no secret
+    ],
+    ids=["instance", "env", "debug"],
+)
+def test_the_app_runs_from_its_instance_folder_and_the_environment(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_config_py: str | None,
+    environ: dict[str, str],
+    secret: str,
+) -> None:
+    if in_config_py is not None:
+        (instance_folder / "config.py").write_text(f"SECRET_KEY = {in_config_py!r}\n")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = create_app()
+    assert app.secret_key == secret
+    # The ledger is kept in the instance folder, beside config.py.
+    response = app.test_client().post("/api/expenses", json=EXPENSE)
+    assert response.status_code == 201, response.text
+    with sqlite3.connect(instance_folder / "ledger.sqlite") as db:
+        assert db.execute("SELECT amount FROM expense").fetchall() == [("19.99",)]
+
+
+def test_testing_runs_with_a_development_secret(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "ledger.sqlite")})
+    assert app.secret_key == "dev"
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "12345", '""'], ids=["missing", "a number", "empty"]
+)
+def test_deployed_without_a_string_secret_the_app_refuses_to_start(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    """`FLASK_SECRET_KEY=12345` is read as JSON: an int, refused like no secret."""
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value) == (
+        "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+        "'import secrets; print(secrets.token_hex())'), or run with --debug."
+    )
+
+
+def test_the_session_cookie_is_sent_only_to_the_same_site(client: FlaskClient) -> None:
+    """It carries the flashes (and, outside the tests, the CSRF token)."""
+    response = client.post("/expenses", data=EXPENSE)
+    assert response.status_code == 303, response.text
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("session=")
+    assert "SameSite=Lax" in cookie
+
+
+def test_a_request_has_one_connection_closed_at_teardown(app: Flask) -> None:
+    with app.app_context():
+        db = get_db()
+        assert get_db() is db
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        db.execute("SELECT 1")
+
+
 # --- CSRF ---------------------------------------------------------------------
 
 
@@ -350,4 +500,161 @@ def test_the_json_api_needs_no_csrf_token_but_a_cross_site_form_fails(
         )
         assert response.status_code == 400, response.text
         assert "Send a JSON object" in body(response)["message"]
+    assert stored(app) == [("19.99", "food", "2024-05-01", "")]
+
+
+# --- Errors: a page of the app's own, or JSON under /api ------------------------
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's error page, with the status and what went wrong."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "text/html"
+    assert f"<h1>{status} {HTTPStatus(status).phrase}</h1>" in response.text
+    assert f"<p>{message}</p>" in response.text
+    assert "Back to the ledger" in response.text
+
+
+def assert_api_error(response: TestResponse, status: int, message: str) -> None:
+    """The API's JSON error, with the status and what went wrong."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "application/json"
+    assert body(response) == {"error": HTTPStatus(status).phrase, "message": message}
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/nowhere"])
+def test_an_unknown_api_path_is_a_json_404(client: FlaskClient, path: str) -> None:
+    assert_api_error(client.get(path), 404, NotFound.description)
+
+
+def test_a_wrong_method_says_which_ones_are_allowed(client: FlaskClient) -> None:
+    page = client.delete("/")
+    assert_error_page(page, 405, MethodNotAllowed.description)
+    assert set(page.allow) == {"GET", "HEAD", "OPTIONS"}
+    api = client.delete("/api/expenses")
+    assert_api_error(api, 405, MethodNotAllowed.description)
+    assert set(api.allow) == {"GET", "HEAD", "OPTIONS", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
+def api_body_of(size: int) -> str:
+    """An expense as JSON, padded with spaces to `size` bytes."""
+    expense = json.dumps(EXPENSE)
+    return expense + " " * (size - len(expense))
+
+
+def test_a_body_of_16_kib_is_read_and_one_byte_more_is_a_413(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/api/expenses", data=api_body_of(16 * 1024), content_type="application/json"
+    )
+    assert response.status_code == 201, response.text
+    response = client.post(
+        "/api/expenses",
+        data=api_body_of(16 * 1024 + 1),
+        content_type="application/json",
+    )
+    assert_api_error(response, 413, RequestEntityTooLarge.description)
+    assert len(stored(app)) == 1
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400(
+    app: Flask, client: FlaskClient, part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    named = b"".join(
+        b'--B\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+        % (name.encode(), value.encode())
+        for name, value in EXPENSE.items()
+    )
+    response = client.post(
+        "/expenses",
+        data=named + b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored(app) == []
+
+
+def test_a_multipart_form_with_named_parts_is_stored(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/expenses", data=EXPENSE, content_type="multipart/form-data"
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [("19.99", "food", "2024-05-01", "")]
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/expenses",
+        data="amount=19.99",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored(app) == []
+
+
+def test_a_form_is_read_to_its_length_not_into_the_next_request(
+    app: Flask, client: FlaskClient
+) -> None:
+    """On a kept-alive connection the server's stream holds the next request
+    too (Werkzeug's development server hands over the socket itself)."""
+    form = urlencode(EXPENSE).encode()
+    after = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    connection = io.BytesIO(form + after)
+    response = client.post(
+        "/expenses",
+        data=form,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": connection},
+    )
+    assert response.status_code == 303, response.text
+    assert connection.read() == after
     assert stored(app) == [("19.99", "food", "2024-05-01", "")]
