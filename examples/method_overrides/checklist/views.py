@@ -51,7 +51,7 @@ def name_error(name: str) -> str | None:
         return "Give the item a name."
     if len(name) > NAME_MAX:
         return f"Keep the name to {NAME_MAX} characters (this one has {len(name)})."
-    if "\x00" in name or not name.isprintable():
+    if not name.isprintable():
         return "The name must be printable text on one line."
     return None
 

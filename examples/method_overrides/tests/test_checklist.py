@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
+from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from typing import TYPE_CHECKING
 
@@ -13,7 +17,13 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import Client
+from werkzeug.test import EnvironBuilder
+from werkzeug.test import run_wsgi_app
+from werkzeug.test import TestResponse
 
 from checklist import create_app
 from checklist.db import get_db
@@ -60,7 +70,7 @@ def echo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[by
         "original": environ.get(ORIGINAL_METHOD_KEY),
         "content_length": environ.get("CONTENT_LENGTH"),
         "content_type": environ.get("CONTENT_TYPE"),
-        "body": environ["wsgi.input"].read().decode(),
+        "body": environ["wsgi.input"].read().decode("latin-1"),  # any bytes
         "csrf_header": environ.get("HTTP_X_CSRFTOKEN"),
     }
     start_response("200 OK", [("Content-Type", "application/json")])
@@ -133,10 +143,13 @@ def test_the_header_wins_over_the_hidden_field() -> None:
     "kwargs",
     [
         pytest.param(
-            {"data": {"_method": "DELETE", "f": (io.BytesIO(b"x"), "f.txt")}},
+            {"data": {"_method": "DELETE"}, "content_type": "multipart/form-data"},
             id="multipart",
         ),
         pytest.param({"json": {"_method": "DELETE"}}, id="json"),
+        pytest.param(
+            {"data": "_method=DELETE", "content_type": "text/plain"}, id="text"
+        ),
         pytest.param({"query_string": {"_method": "DELETE"}}, id="query-string"),
         pytest.param(
             {"data": "_method=DELETE&pad=" + "x" * 1024, "content_type": FORM},
@@ -151,12 +164,50 @@ def test_the_hidden_field_is_read_only_from_a_small_urlencoded_body(
     assert result["method"] == "POST"
 
 
-def test_reading_the_hidden_field_leaves_the_body_for_the_app() -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [FORM, f"{FORM}; charset=UTF-8", "Application/X-WWW-Form-URLEncoded"],
+)
+def test_reading_the_hidden_field_leaves_the_body_for_the_app(
+    content_type: str,
+) -> None:
     body = "_method=PUT&name=Oat+milk&note=%C3%A9"
-    result = seen(data=body, content_type=FORM)
+    result = seen(data=body, content_type=content_type)
     assert result["method"] == "PUT"
     assert result["body"] == body
     assert result["content_length"] == str(len(body))
+
+
+def test_a_form_that_is_not_utf_8_is_still_read() -> None:
+    body = b"_method=PUT&name=Caf\xe9"  # Latin-1, from an old client
+    result = seen(data=body, content_type=FORM)
+    assert result["method"] == "PUT"
+    assert result["body"] == body.decode("latin-1")
+
+
+@pytest.mark.parametrize("length", ["1_4", "+14", " 14", "-1", "\N{SUPERSCRIPT TWO}"])
+def test_a_malformed_content_length_leaves_the_post_alone(length: str) -> None:
+    result = seen(
+        data="_method=DELETE",
+        content_type=FORM,
+        environ_overrides={"CONTENT_LENGTH": length},
+    )
+    assert result["method"] == "POST"
+    assert result["body"] == "_method=DELETE"
+
+
+def test_a_chunked_form_is_not_read() -> None:
+    """A body with no Content-Length has no size to check: send the header."""
+    environ = EnvironBuilder(
+        method="POST", data="_method=DELETE", content_type=FORM
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # as a server sets it for chunks
+    app_iter, status, _ = run_wsgi_app(MethodOverrideMiddleware(echo), environ)
+    assert status == "200 OK"
+    result = json.loads(b"".join(app_iter))
+    assert result["method"] == "POST"
+    assert result["body"] == "_method=DELETE"
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
@@ -198,6 +249,14 @@ def test_a_form_delete_carries_its_csrf_token_on_as_a_header() -> None:
 # --- The checklist ----------------------------------------------------------
 
 
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The checklist's own error page, with the status and what went wrong."""
+    assert response.status_code == status, response.text
+    assert f"<h1>{status} {HTTPStatus(status).phrase}</h1>" in response.text
+    assert f"<p>{message}</p>" in response.text
+    assert "Back to the checklist" in response.text
+
+
 def test_adding_an_item_stores_it_and_lists_it(app: Flask, client: FlaskClient) -> None:
     response = client.post("/items", data={"name": "  Milk  "})
     assert response.status_code == 303, response.text
@@ -206,6 +265,14 @@ def test_adding_an_item_stores_it_and_lists_it(app: Flask, client: FlaskClient) 
     page = client.get("/").text
     assert "Added “Milk”." in page
     assert 'name="_method" value="PATCH"' in page
+
+
+def test_a_name_of_exactly_100_characters_is_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/items", data={"name": "x" * 100})
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "x" * 100, 0)]
 
 
 def test_put_from_the_hidden_field_replaces_the_whole_item(
@@ -240,6 +307,15 @@ def test_patch_changes_only_the_fields_sent(
     response = client.post(f"/items/{item}", **kwargs)
     assert response.status_code == 303, response.text
     assert stored(app) == [(item, "Milk", 1)]  # the name is kept
+    assert "Updated “Milk”: done." in client.get("/").text
+
+
+def test_patch_unticks_an_item_that_is_done(app: Flask, client: FlaskClient) -> None:
+    item = add_item(app, "Milk", done=1)
+    response = client.post(f"/items/{item}", data={"_method": "PATCH", "done": "0"})
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(item, "Milk", 0)]
+    assert "Updated “Milk”: not done." in client.get("/").text
 
 
 @pytest.mark.parametrize(
@@ -283,39 +359,79 @@ def test_a_post_that_stays_a_post_is_refused_and_changes_nothing(
 ) -> None:
     item = add_item(app, "Milk")
     response = client.post(f"/items/{item}", data=data)
-    assert response.status_code == 405, response.text
-    assert "405 Method Not Allowed" in response.text
+    assert_error_page(response, 405, MethodNotAllowed.description)
+    # The answer says what the URL takes.
+    assert set(response.allow) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"}
+    assert stored(app) == [(item, "Milk", 0)]
+
+
+# --- Bad input: the page it came from, or the checklist's error page ----------
+
+NAME_ERRORS = [
+    (" ", "Give the item a name."),
+    ("x" * 101, "Keep the name to 100 characters (this one has 101)."),
+    ("a\nb", "The name must be printable text on one line."),
+    ("a\x00b", "The name must be printable text on one line."),
+]
+NAME_ERROR_IDS = ["blank", "too-long", "two-lines", "nul"]
+
+
+@pytest.mark.parametrize(("name", "message"), NAME_ERRORS, ids=NAME_ERROR_IDS)
+def test_adding_a_bad_name_shows_the_list_again_with_the_name_and_why(
+    app: Flask, client: FlaskClient, name: str, message: str
+) -> None:
+    add_item(app, "Milk")
+    response = client.post("/items", data={"name": name})
+    assert response.status_code == 400, response.text
+    assert f'<p class="error">{message}</p>' in response.text
+    assert f'value="{name.strip()}"' in response.text  # typed, to correct
+    assert "<td>Milk</td>" in response.text  # the list is still shown
+    assert stored(app) == [(1, "Milk", 0)]
+
+
+@pytest.mark.parametrize(("name", "message"), NAME_ERRORS, ids=NAME_ERROR_IDS)
+def test_saving_a_bad_name_shows_the_item_again_with_the_name_and_why(
+    app: Flask, client: FlaskClient, name: str, message: str
+) -> None:
+    item = add_item(app, "Milk")
+    response = client.post(f"/items/{item}", data={"_method": "PUT", "name": name})
+    assert response.status_code == 400, response.text
+    assert "<h1>Edit item</h1>" in response.text
+    assert f'<p class="error">{message}</p>' in response.text
+    assert f'value="{name.strip()}"' in response.text
     assert stored(app) == [(item, "Milk", 0)]
 
 
 @pytest.mark.parametrize(
-    ("path", "data", "message"),
+    ("data", "message"),
     [
-        ("/items", {"name": " "}, "Give the item a name."),
-        ("/items", {"name": "x" * 101}, "Keep the name to 100 characters"),
-        ("/items", {"name": "a\nb"}, "printable text on one line"),
-        ("/items/1", {"_method": "PUT", "name": ""}, "Give the item a name."),
-        ("/items/1", {"_method": "PATCH", "done": "yes"}, "done must be 1"),
-        ("/items/1", {"_method": "PATCH", "name": "\x00"}, "printable text"),
-        ("/items/1", {"_method": "PATCH"}, "Send a name or done to change."),
+        ({"done": "yes"}, "done must be 1 (done) or 0 (not done)."),
+        ({"name": " "}, "Give the item a name."),
+        ({"name": "a\x00b"}, "The name must be printable text on one line."),
+        ({}, "Send a name or done to change."),
     ],
+    ids=["done", "blank-name", "nul-name", "nothing"],
 )
-def test_bad_input_is_a_400_that_says_why_and_stores_nothing(
-    app: Flask, client: FlaskClient, path: str, data: dict[str, str], message: str
+def test_a_bad_patch_is_a_400_page_that_says_why(
+    app: Flask, client: FlaskClient, data: dict[str, str], message: str
 ) -> None:
-    add_item(app, "Milk")
-    response = client.post(path, data=data)
-    assert response.status_code == 400, response.text
-    assert message in response.text
-    assert stored(app) == [(1, "Milk", 0)]
+    item = add_item(app, "Milk")
+    response = client.post(f"/items/{item}", data={"_method": "PATCH", **data})
+    assert_error_page(response, 400, message)
+    assert stored(app) == [(item, "Milk", 0)]
 
 
-def test_the_list_is_bounded(app: Flask, client: FlaskClient) -> None:
-    for n in range(200):
-        add_item(app, f"item {n}")
+def test_the_list_takes_200_items_and_refuses_the_201st(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context(), get_db() as db:
+        db.executemany(
+            "INSERT INTO item (name) VALUES (?)", [(f"item {n}",) for n in range(199)]
+        )
+    response = client.post("/items", data={"name": "the 200th"})
+    assert response.status_code == 303, response.text
     response = client.post("/items", data={"name": "one too many"})
-    assert response.status_code == 400, response.text
-    assert "The list is full: 200 items at most." in response.text
+    assert_error_page(response, 400, "The list is full: 200 items at most.")
     assert len(stored(app)) == 200
 
 
@@ -327,19 +443,190 @@ def test_an_unknown_item_is_a_404_page(
     response = client.open(
         f"/items/{item}", method=method, data={"name": "x", "done": "1"}
     )
-    assert response.status_code == 404, response.text
-    assert f"There is no item {item}." in response.text
+    assert_error_page(
+        response, 404, f"There is no item {item}. It may have been deleted."
+    )
+
+
+def test_the_largest_id_sqlite_stores_is_an_item_too(
+    app: Flask, client: FlaskClient
+) -> None:
+    item = 2**63 - 1
+    with app.app_context(), get_db() as db:
+        db.execute("INSERT INTO item (id, name) VALUES (?, 'Milk')", (item,))
+    response = client.get(f"/items/{item}")
+    assert response.status_code == 200, response.text
+    assert 'value="Milk"' in response.text
+
+
+def padded_form(fields: str, size: int) -> str:
+    """A urlencoded form of exactly `size` bytes."""
+    body = f"{fields}&pad="
+    return body + "x" * (size - len(body))
+
+
+def test_a_form_of_exactly_4_kib_is_read(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/items", data=padded_form("name=Milk", 4 * 1024), content_type=FORM
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "Milk", 0)]
+
+
+def test_a_form_one_byte_over_4_kib_is_a_413_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/items", data=padded_form("name=Milk", 4 * 1024 + 1), content_type=FORM
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored(app) == []
+
+
+def test_an_override_form_of_exactly_4_kib_is_read(
+    app: Flask, client: FlaskClient
+) -> None:
+    item = add_item(app, "Milk")
+    response = client.post(
+        f"/items/{item}",
+        data=padded_form("_method=DELETE", 4 * 1024),
+        content_type=FORM,
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == []
+
+
+def test_an_override_form_one_byte_over_4_kib_stays_a_post(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Too big to be read for its hidden field: refused as the POST it is."""
+    item = add_item(app, "Milk")
+    response = client.post(
+        f"/items/{item}",
+        data=padded_form("_method=DELETE", 4 * 1024 + 1),
+        content_type=FORM,
+    )
+    assert_error_page(response, 405, MethodNotAllowed.description)
+    assert stored(app) == [(item, "Milk", 0)]
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        pytest.param("/items", {}, id="read-by-the-middleware"),
+        pytest.param(
+            "/items/1", {"headers": {"X-HTTP-Method-Override": "PUT"}}, id="by-flask"
+        ),
+    ],
+)
+def test_a_body_the_server_fails_to_read_is_a_400_page(
+    app: Flask, client: FlaskClient, path: str, kwargs: dict[str, Any]
+) -> None:
+    add_item(app, "Milk")
+    response = client.post(
+        path,
+        data="name=Oat+milk",  # the Content-Length of a body to read
+        content_type=FORM,
+        environ_overrides={"wsgi.input": MalformedBody()},
+        **kwargs,
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored(app) == [(1, "Milk", 0)]
+
+
+def test_a_form_is_read_to_its_length_not_into_the_next_request(
+    app: Flask, client: FlaskClient
+) -> None:
+    """On a kept-alive connection the server's stream holds the next request
+    too (Werkzeug's development server hands over the socket itself)."""
+    item = add_item(app, "Milk")
+    body = b"_method=PATCH&done=1"
+    after = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    connection = io.BytesIO(body + after)
+    response = client.post(
+        f"/items/{item}",
+        data=body,
+        content_type=FORM,
+        environ_overrides={"wsgi.input": connection},
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(item, "Milk", 1)]
+    assert connection.read() == after
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400_page(
+    csrf_app: Flask, part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    response = csrf_app.test_client().post(
+        "/items",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored(csrf_app) == []
+
+
+def test_a_multipart_form_is_read_like_any_other(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/").text)
+    response = client.post(
+        "/items",
+        data={"csrf_token": token, "name": "Milk"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert stored(csrf_app) == [(1, "Milk", 0)]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
 
 
 # --- CSRF ---------------------------------------------------------------------
 
 
-def test_csrf_is_still_required_on_an_overridden_request(
-    config: dict[str, object],
-) -> None:
-    app = create_app({**config, "WTF_CSRF_ENABLED": True})
-    client = app.test_client()
-    item = add_item(app, "Milk")
+def test_csrf_is_still_required_on_an_overridden_request(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    item = add_item(csrf_app, "Milk")
 
     for kwargs in (
         {"data": {"_method": "DELETE"}},
@@ -347,9 +634,8 @@ def test_csrf_is_still_required_on_an_overridden_request(
         {"data": {"_method": "PUT", "name": "Forged"}},
     ):
         response = client.post(f"/items/{item}", **kwargs)
-        assert response.status_code == 400, response.text
-        assert "The CSRF token is missing." in response.text
-    assert stored(app) == [(item, "Milk", 0)]
+        assert_error_page(response, 400, "The CSRF token is missing.")
+    assert stored(csrf_app) == [(item, "Milk", 0)]
 
     # The page's own form: a DELETE with no body, its token carried as a header.
     token = csrf_token(client.get(f"/items/{item}").text)
@@ -357,4 +643,102 @@ def test_csrf_is_still_required_on_an_overridden_request(
         f"/items/{item}", data={"_method": "DELETE", "csrf_token": token}
     )
     assert response.status_code == 303, response.text
-    assert stored(app) == []
+    assert stored(csrf_app) == []
+
+
+def test_the_session_cookie_is_sent_only_to_the_same_site(client: FlaskClient) -> None:
+    """It carries the CSRF token and the flashed messages."""
+    response = client.post("/items", data={"name": "Milk"})
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("session=")
+    assert "SameSite=Lax" in cookie
+
+
+# --- The factory: its secret, its instance folder and its database -------------
+
+
+@pytest.mark.parametrize(
+    ("in_config_py", "environ", "secret"),
+    [
+        ("from config.py", {}, "from config.py"),
+        (None, {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        ("from config.py", {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        # A secret that is set is kept in debug mode too.
+        ("from config.py", {"FLASK_DEBUG": "1"}, "from config.py"),
+    ],
+    ids=["instance", "env", "env-over-instance", "debug"],
+)
+def test_the_secret_comes_from_the_environment_or_instance_config_py(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_config_py: str | None,
+    environ: dict[str, str],
+    secret: str,
+) -> None:
+    if in_config_py is not None:
+        instance_folder.mkdir()
+        (instance_folder / "config.py").write_text(f"SECRET_KEY = {in_config_py!r}\n")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert create_app().secret_key == secret
+
+
+@pytest.mark.parametrize(
+    ("environ", "test_config"),
+    [({"FLASK_DEBUG": "1"}, None), ({}, {"TESTING": True})],
+    ids=["debug", "testing"],
+)
+def test_debug_or_testing_runs_with_a_development_secret(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    test_config: dict[str, object] | None,
+) -> None:
+    """The README's `flask run --debug` works with no secret set."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    page = create_app(test_config).test_client().get("/")
+    assert page.status_code == 200, page.text
+    assert csrf_token(page.text)  # signed with the development secret
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "12345", '""'], ids=["missing", "a number", "empty"]
+)
+def test_deployed_without_a_string_secret_the_app_refuses_to_start(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    """`FLASK_SECRET_KEY=12345` is read as JSON: an int, refused like no secret."""
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(
+        RuntimeError, match=r"^Set a secret key: export FLASK_SECRET_KEY="
+    ):
+        create_app()
+
+
+def test_the_database_defaults_to_the_instance_folder(
+    instance_folder: Path, config: dict[str, object]
+) -> None:
+    del config["DATABASE"]
+    app = create_app(config)
+    response = app.test_client().post("/items", data={"name": "Milk"})
+    assert response.status_code == 303, response.text
+    assert app.instance_path == str(instance_folder)
+    with closing(sqlite3.connect(instance_folder / "checklist.sqlite")) as db:
+        assert db.execute("SELECT name FROM item").fetchall() == [("Milk",)]
+
+
+def test_a_request_uses_one_connection_and_closes_it(app: Flask) -> None:
+    with app.app_context():
+        db = get_db()
+        assert get_db() is db
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        db.execute("SELECT 1")
+
+
+def test_a_write_waits_up_to_10_seconds_for_another_writers_lock(app: Flask) -> None:
+    """Where several workers write at once, a busy database is waited for."""
+    with app.app_context():
+        [(milliseconds,)] = get_db().execute("PRAGMA busy_timeout").fetchall()
+    assert milliseconds == 10_000
