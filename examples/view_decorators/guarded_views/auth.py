@@ -39,9 +39,7 @@ def safe_next(target: str | None) -> str | None:
     """
     if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
         return None
-    if "\\" in target or not target.isprintable():
-        return None
-    return target
+    return target if target.isprintable() else None
 
 
 def init_app(app: Flask) -> None:

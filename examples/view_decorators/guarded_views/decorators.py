@@ -145,7 +145,6 @@ class TimedCache:
 
     def set(self, key: str, value: Any, timeout: float) -> None:
         with self._lock:
-            self._entries.pop(key, None)
             now = self.clock()
             for old in [
                 k for k, (expires, _) in self._entries.items() if expires <= now

@@ -25,6 +25,15 @@ def config(tmp_path: Path) -> dict[str, object]:
 
 
 @pytest.fixture
+def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For the tests of a deployment's defaults: apps made during the test get a
+    temporary instance folder instead of instance/ beside the package."""
+    path = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
+    return path
+
+
+@pytest.fixture
 def app(config: dict[str, object]) -> Flask:
     return create_app(config)
 

@@ -3,8 +3,11 @@ a view bound to a werkzeug Rule with the endpoint decorator."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -59,10 +62,18 @@ def csrf_token(html: str) -> str:
     return token
 
 
-def next_field(html: str) -> str:
-    field = BeautifulSoup(html, "html.parser").find("input", attrs={"name": "next"})
-    assert isinstance(field, Tag), "the login form has no next field"
+def field_value(html: str, name: str) -> str:
+    field = BeautifulSoup(html, "html.parser").find("input", attrs={"name": name})
+    assert isinstance(field, Tag), f"the form has no {name} field"
     return str(field.get("value"))
+
+
+def next_field(html: str) -> str:
+    return field_value(html, "next")
+
+
+def login_errors(html: str) -> list[str]:
+    return [p.get_text() for p in BeautifulSoup(html, "html.parser").select(".error")]
 
 
 @pytest.fixture
@@ -144,6 +155,7 @@ def test_logging_in_leads_back_to_next(client: FlaskClient) -> None:
     response = log_in(client, next="/members?tab=2")
     assert response.status_code == 303, response.text
     assert response.location == "/members?tab=2"
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
     page = client.get("/members")
     assert page.status_code == 200, page.text
     assert f"Welcome, {USER}." in page.text
@@ -224,9 +236,103 @@ def test_a_wrong_login_is_refused_with_the_same_message(
 ) -> None:
     response = log_in(client, username, password, next="/members")
     assert response.status_code == 400, response.text
-    assert "Wrong user name or password." in response.text
+    assert login_errors(response.text) == ["Wrong user name or password."]
+    assert field_value(response.text, "username") == username  # kept, to correct
     assert next_field(response.text) == "/members"
     assert not is_logged_in(client)
+
+
+def test_the_login_page_starts_empty_and_names_the_demo_user(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    assert field_value(page.text, "username") == ""
+    assert login_errors(page.text) == []
+    assert f"The demo user is {USER}, password {PASSWORD}." in (
+        " ".join(BeautifulSoup(page.text, "html.parser").get_text().split())
+    )
+
+
+def test_a_login_form_sent_as_multipart_is_read_too(client: FlaskClient) -> None:
+    response = client.post(
+        "/login",
+        data={"username": USER, "password": PASSWORD},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert is_logged_in(client)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\n" + USER.encode(),
+        b'Content-Disposition: form-data; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nx",
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_without_a_name_is_a_400_that_says_why(
+    config: dict[str, object], part: bytes
+) -> None:
+    # With CSRF on, as deployed: its check would fail on the nameless part.
+    client = create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
+    body = b"--b\r\n" + part + b"\r\n--b--\r\n"
+    response = client.post(
+        "/login", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code == 400, response.text
+    assert "<p>Every part of a multipart form needs a name.</p>" in response.text
+    assert "Back to the start page" in response.text
+
+
+LOGIN_BODY = f"username={USER}&password={PASSWORD}&pad="
+MAX_BODY = 16 * 1024
+
+
+@pytest.mark.parametrize(
+    ("size", "status"), [(MAX_BODY, 303), (MAX_BODY + 1, 413)], ids=["at", "over"]
+)
+def test_a_form_body_up_to_16_kib_is_read(
+    client: FlaskClient, size: int, status: int
+) -> None:
+    body = LOGIN_BODY + "x" * (size - len(LOGIN_BODY))
+    response = client.post(
+        "/login", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == status, response.text
+    if status == 413:
+        assert "<h1>413 Request Entity Too Large</h1>" in response.text
+        assert "exceeds the capacity limit" in response.text
+        assert "Back to the start page" in response.text
+
+
+class InvalidChunkSize(Exception):
+    """Like gunicorn's: an error of the server's own, neither OSError nor ValueError."""
+
+
+class BrokenBody:
+    """A request body the server fails to read, as gunicorn does on a malformed
+    chunked body (a chunk size of `+0`)."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise InvalidChunkSize("+0")
+
+    readline = read
+
+
+def test_a_body_the_server_cannot_read_is_a_400_page(client: FlaskClient) -> None:
+    response = client.post(
+        "/login",
+        data=LOGIN_BODY,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": BrokenBody()},
+    )
+    assert response.status_code == 400, response.text
+    assert "<h1>400 Bad Request</h1>" in response.text
+    assert "sent a request that this server could not understand" in response.text
+    assert "Back to the start page" in response.text
 
 
 def test_passwords_are_stored_only_as_salted_hashes(app: Flask) -> None:
@@ -338,6 +444,7 @@ def test_logging_out_takes_a_post_not_a_link(client: FlaskClient) -> None:
     log_in(client)
     response = client.get("/logout")
     assert response.status_code == 405, response.text
+    assert "POST" in response.allow  # the error keeps its Allow header
     assert "Back to the start page" in response.text
     assert is_logged_in(client)
 
@@ -364,6 +471,91 @@ def test_login_and_logout_forms_need_their_csrf_token(
     token = csrf_token(client.get("/").text)  # the logout form in the header
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert not is_logged_in(client)
+
+
+def test_a_cookie_signed_with_another_key_is_refused(
+    config: dict[str, object],
+) -> None:
+    client = create_app({**config, "SECRET_KEY": "one"}).test_client()
+    log_in(client)
+    replay = create_app({**config, "SECRET_KEY": "two"}).test_client()
+    replay.set_cookie("session", session_cookie(client))
+    assert not is_logged_in(replay)
+
+
+# --- A deployment's defaults --------------------------------------------------
+
+
+def test_the_users_database_is_in_the_instance_folder(instance_folder: Path) -> None:
+    app = create_app({"TESTING": True})  # and a development key, made up
+    assert app.secret_key
+    assert app.config["DATABASE"] == os.path.join(instance_folder, "users.sqlite")
+    assert (instance_folder / "users.sqlite").is_file()
+
+
+def test_the_database_folder_is_made_if_missing(
+    config: dict[str, object], tmp_path: Path
+) -> None:
+    database = tmp_path / "data" / "users" / "users.sqlite"
+    client = create_app({**config, "DATABASE": str(database)}).test_client()
+    assert log_in(client).status_code == 303
+    assert database.is_file()
+
+
+@pytest.fixture
+def deployed(instance_folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test config, no debug, no key in the environment: as deployed."""
+    for name in ("FLASK_SECRET_KEY", "FLASK_DEBUG", "FLASK_TESTING"):
+        monkeypatch.delenv(name, raising=False)
+    return instance_folder
+
+
+def test_a_deployment_reads_its_key_from_instance_config(deployed: Path) -> None:
+    deployed.mkdir()
+    (deployed / "config.py").write_text('SECRET_KEY = "from-instance-config"\n')
+    assert create_app().secret_key == "from-instance-config"
+
+
+def test_a_deployment_reads_its_key_from_the_environment(
+    deployed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    assert create_app().secret_key == "from-the-environment"  # no config.py: fine
+
+
+@pytest.mark.parametrize("value", [None, "12345", '""'], ids=["none", "int", "empty"])
+def test_a_deployment_without_a_usable_key_refuses_to_start(
+    deployed: Path, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", value)  # read as JSON
+    with pytest.raises(RuntimeError, match="Set a secret key: export FLASK_SECRET"):
+        create_app()
+
+
+def test_a_request_for_an_untrusted_host_is_a_plain_400(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "TRUSTED_HOSTS": ["guarded.example"]})
+    response = app.test_client().get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 400, response.text
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert response.text == "400 Bad Request: Host 'evil.example' is not trusted."
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/nowhere"])
+def test_an_unknown_api_path_is_a_json_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert response.json is not None and response.json["error"] == "Not Found"
+
+
+def test_a_request_uses_one_connection_and_closes_it_after(app: Flask) -> None:
+    with app.app_context():
+        connection = db.get_db()
+        assert db.get_db() is connection
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
 
 
 # --- templated ----------------------------------------------------------------
@@ -423,6 +615,21 @@ def test_a_bad_limit_is_a_400_that_says_why(client: FlaskClient, below: str) -> 
         "error": "Bad Request",
         "message": "Give ?below= a whole number from 2 to 2,000,000.",
     }
+
+
+@pytest.mark.parametrize(
+    ("below", "count", "last"),
+    [("2", 0, []), ("2000000", 148_933, [1_999_993])],
+    ids=["smallest", "largest"],
+)
+def test_the_limits_of_below_are_accepted(
+    client: FlaskClient, below: str, count: int, last: list[int]
+) -> None:
+    response = client.get("/api/primes", query_string={"below": below})
+    assert response.status_code == 200, response.text
+    assert response.json is not None
+    assert response.json["count"] == count
+    assert response.json["last"][-1:] == last
 
 
 # --- The endpoint decorator ---------------------------------------------------
@@ -530,6 +737,26 @@ def test_the_cache_drops_its_oldest_entry_when_full() -> None:
     cache.set("b", 2, 60)
     cache.set("c", 3, 60)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, 2, 3)
+
+
+def test_the_apps_cache_keeps_256_answers_then_drops_the_oldest(app: Flask) -> None:
+    cache = app.extensions["view_cache"]
+    for i in range(256):
+        cache.set(f"/api/primes?below={i}", i, 60)
+    assert cache.get("/api/primes?below=0") == 0  # all 256 kept
+    cache.set("/api/primes?below=256", 256, 60)
+    assert cache.get("/api/primes?below=0") is None
+    assert cache.get("/api/primes?below=1") == 1
+
+
+def test_a_full_cache_drops_expired_entries_before_live_ones() -> None:
+    now = [0.0]
+    cache = decorators.TimedCache(max_entries=2, clock=lambda: now[0])
+    cache.set("live", 1, 60)
+    cache.set("expiring", 2, 10)
+    now[0] = 10.0  # "expiring" expires right now
+    cache.set("new", 3, 60)
+    assert (cache.get("live"), cache.get("expiring"), cache.get("new")) == (1, None, 3)
 
 
 def test_only_200_answers_are_cached() -> None:
