@@ -6,9 +6,11 @@ conftest.py builds it: the package imported again, its config in FLASK_* variabl
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -25,7 +27,12 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import TestResponse
 
 MODULE = "guestbook"
@@ -79,7 +86,9 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Guestbook"
-    assert message in response.text
+    assert soup.h1 is not None and soup.h1.get_text() == f"{status} {name}"
+    said = soup.h1.find_next_sibling("p")
+    assert said is not None and said.get_text() == message
     link = soup.find("a", string="Back to the guestbook")
     assert link is not None, response.text
     assert link.get("href") == "/"
@@ -127,6 +136,17 @@ def test_routes_come_from_the_views_module_and_the_blueprint_module(
     assert list(app.blueprints) == ["api"]
 
 
+def test_a_request_has_one_connection_closed_at_its_end(app: Flask) -> None:
+    db = sys.modules[f"{MODULE}.db"]
+    with app.app_context():
+        connection = db.get_db()
+        assert db.get_db() is connection
+        # A writer waits up to 10 s for another's lock, not 5 (sqlite3's default).
+        assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        connection.execute("SELECT 1")
+
+
 # --- The guestbook ------------------------------------------------------------
 
 
@@ -156,6 +176,13 @@ def test_the_page_escapes_what_visitors_write(client: FlaskClient) -> None:
     html = client.get("/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_form_tells_the_browser_the_limits(client: FlaskClient) -> None:
+    soup = BeautifulSoup(client.get("/").text, "html.parser")
+    name, message = soup.find(id="name"), soup.find(id="message")
+    assert isinstance(name, Tag) and isinstance(message, Tag)
+    assert (name.get("maxlength"), message.get("maxlength")) == ("60", "500")
 
 
 def test_the_api_shows_the_latest_fifty_entries(client: FlaskClient) -> None:
@@ -208,6 +235,23 @@ def test_entries_at_the_limits_are_stored(client: FlaskClient) -> None:
     response = sign(client, "x" * 60, "y" * 500)
     assert response.status_code == 303, response.text
     assert api_entries(client) == [("x" * 60, "y" * 500)]
+
+
+@pytest.mark.parametrize("size", [8 * 1024, 8 * 1024 + 1])
+def test_a_body_of_8_kib_is_read_and_one_byte_more_is_a_413(
+    client: FlaskClient, size: int
+) -> None:
+    body = "name=Ada&message=Hi&padding="
+    body += "x" * (size - len(body))
+    response = client.post(
+        "/sign", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    if size == 8 * 1024:
+        assert response.status_code == 303, response.text
+        assert api_entries(client) == [("Ada", "Hi")]
+    else:
+        assert_error_page(response, 413, RequestEntityTooLarge.description)
+        assert api_entries(client) == []
 
 
 def test_the_biggest_entry_fits_under_the_body_limit(
@@ -326,6 +370,16 @@ def test_the_page_links_work_under_a_prefix(three_pages_of_two: FlaskClient) -> 
     assert page_entries(response.text) == ["entry 3", "entry 2"]
 
 
+def test_an_empty_guestbook_is_one_page(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200, response.text
+    assert "No one has signed yet. Be the first." in response.text
+    assert page_links(response.text) == {}
+    assert_error_page(
+        client.get("/?page=2"), 404, "There is no such page: the last is page 1."
+    )
+
+
 @pytest.mark.parametrize("page", ["4", "0", "-1", "two", "1.5", "", "9" * 5000])
 def test_a_page_past_the_last_or_no_page_number_is_a_404(
     three_pages_of_two: FlaskClient, page: str
@@ -341,33 +395,29 @@ def test_a_page_past_the_last_or_no_page_number_is_a_404(
 
 
 def test_an_unknown_page_is_the_guestbooks_404_page(client: FlaskClient) -> None:
-    assert_error_page(
-        client.get("/nowhere"), 404, "The requested URL was not found on the server."
-    )
+    assert_error_page(client.get("/nowhere"), 404, NotFound.description)
 
 
 def test_signing_is_post_only(client: FlaskClient) -> None:
-    assert_error_page(
-        client.get("/sign"), 405, "The method is not allowed for the requested URL."
-    )
+    assert_error_page(client.get("/sign"), 405, MethodNotAllowed.description)
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status", "name"),
+    ("method", "path", "error"),
     [
-        ("GET", "/api/nowhere", 404, "Not Found"),
-        ("POST", "/api/entries", 405, "Method Not Allowed"),
+        ("GET", "/api", NotFound()),
+        ("GET", "/api/nowhere", NotFound()),
+        ("POST", "/api/entries", MethodNotAllowed()),
     ],
 )
 def test_api_errors_are_json(
-    client: FlaskClient, method: str, path: str, status: int, name: str
+    client: FlaskClient, method: str, path: str, error: HTTPException
 ) -> None:
     response = client.open(path, method=method)
-    assert response.status_code == status, response.text
-    assert response.json is not None
-    assert response.json["error"] == name
-    assert response.json["message"]
-    if status == 405:
+    assert response.status_code == error.code, response.text
+    assert response.mimetype == "application/json"
+    assert response.json == {"error": error.name, "message": error.description}
+    if error.code == 405:
         allowed = set(response.headers["Allow"].split(", "))
         assert allowed == {"GET", "HEAD", "OPTIONS"}
 
@@ -385,6 +435,104 @@ def test_signing_needs_the_forms_csrf_token(
     )
     assert response.status_code == 303, response.text
     assert api_entries(client) == [("Ada", "Hi")]
+
+
+def test_a_multipart_form_with_every_part_named_is_signed(
+    load_app: LoadApp, config: dict[str, Any]
+) -> None:
+    del config["WTF_CSRF_ENABLED"]  # on, as it is by default
+    client = load_app(config).test_client()
+    token = csrf_token(client.get("/").text)
+    response = client.post(
+        "/sign",
+        data={"name": "Ada", "message": "Hi", "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert api_entries(client) == [("Ada", "Hi")]
+
+
+@pytest.mark.parametrize("part", ["form-data", 'form-data; filename="name.txt"'])
+def test_a_multipart_part_with_no_name_is_a_400(
+    load_app: LoadApp, config: dict[str, Any], part: str
+) -> None:
+    """Werkzeug files it under None, where the CSRF check would fail with a 500."""
+    del config["WTF_CSRF_ENABLED"]  # on, as it is by default
+    client = load_app(config).test_client()
+    body = f"--b\r\nContent-Disposition: {part}\r\n\r\nAda\r\n--b--\r\n"
+    response = client.post(
+        "/sign", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert api_entries(client) == []
+
+
+class InvalidChunkSize(Exception):
+    """Not an OSError: what gunicorn raises while reading a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise InvalidChunkSize("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/sign",
+        data="name=Ada&message=Hi",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert api_entries(client) == []
+
+
+def test_a_form_is_read_to_its_length_not_into_the_next_request(
+    client: FlaskClient,
+) -> None:
+    """On a kept-alive connection the server's stream holds the next request
+    too (Werkzeug's development server hands over the socket itself)."""
+    body = b"name=Ada&message=Hi"
+    after = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    connection = io.BytesIO(body + after)
+    response = client.post(
+        "/sign",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": connection},
+    )
+    assert response.status_code == 303, response.text
+    assert connection.read() == after
+    assert api_entries(client) == [("Ada", "Hi")]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    load_app: LoadApp,
+    config: dict[str, Any],
+    host: str,
+    extra: dict[str, Any],
+    message: str,
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = load_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
 
 
 # --- Installed with pyproject.toml --------------------------------------------
@@ -449,10 +597,10 @@ def test_the_wheel_holds_the_templates_and_static_files_and_serves_installed(
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # Nothing of the test run's own environment but what the OS needs: the
+    # package must come from the wheel and run on its defaults.
     env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("FLASK_", "PYTHON"))
+        name: os.environ[name] for name in ("PATH", "SYSTEMROOT") if name in os.environ
     }
     served = subprocess.run(
         [sys.executable, "-c", SERVE_INSTALLED],
