@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
     from wsgiref.types import WSGIEnvironment
 
-# A host as a client may send it: any case, a port, the root's trailing dot.
-HOST = re.compile(r"(?P<name>.*?)\.?(?::[0-9]+)?")
+# What a client may add at the end of a host name: the root's trailing dot, a port.
+HOST_END = re.compile(r"\.?(?::[0-9]+)?\Z")
 
 
 class AppCache:
@@ -66,8 +66,7 @@ class SubdomainDispatcher:
     def subdomain(self, environ: WSGIEnvironment) -> str | None:
         """The part of the host before the domain, "" for the domain itself,
         None for a host outside it (evilexample.com is not under example.com)."""
-        match = HOST.fullmatch(get_host(environ).lower())
-        host = match["name"] if match else ""
+        host = HOST_END.sub("", get_host(environ).lower())
         if host == self.domain:
             return ""
         if host.endswith("." + self.domain):
@@ -80,12 +79,9 @@ class SubdomainDispatcher:
         name = self.subdomain(environ)
         app = self.apps.get(name) if name is not None else None
         if app is None:
-            # No app to render a page in its layout: plain text, as for a bad Host.
-            response = Response(
-                "404 Not Found: there is no site at this address.",
-                404,
-                mimetype="text/plain",
-            )
+            # No app to render a page in its layout: plain text (Response's
+            # default type), as for a bad Host.
+            response = Response("404 Not Found: there is no site at this address.", 404)
             return response(environ, start_response)
         return app(environ, start_response)
 
@@ -107,7 +103,7 @@ class PathDispatcher:
     ) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
         # "/red/page" -> ["", "red", "page"]: the first segment names the app.
-        segments = path.split("/", 2)
+        segments = path.split("/")
         name = segments[1] if len(segments) > 1 and not segments[0] else ""
         app = self.apps.get(name) if name else None
         if app is None:

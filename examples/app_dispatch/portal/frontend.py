@@ -31,7 +31,6 @@ def create_frontend(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The site, configured."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         SITE_NAME="Portal",
         # The biggest form: 50 characters of up to 12 bytes each (4 in UTF-8,
         # each percent-encoded as 3) and a CSRF token of about 100: under 1 KiB.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -29,8 +30,13 @@ from portal import create_team_app
 from portal.body_errors import BodyErrorsAreBadRequests
 from portal.dispatch import PathDispatcher
 from portal.dispatch import SubdomainDispatcher
+from portal.frontend import MISSING_KEY
 
 NO_SITE = "404 Not Found: there is no site at this address."
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL"
+    " manually please check your spelling and try again."
+)
 # The example's folder, where wsgi.py sits beside the package (your project's
 # root, once copied).
 PROJECT = Path(__file__).resolve().parent.parent
@@ -100,7 +106,10 @@ def assert_error_page(
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · {site}"
-    assert message in response.text
+    assert soup.h1 is not None, response.text
+    description = soup.h1.find_next("p")
+    assert description is not None, response.text
+    assert description.get_text() == message
     link = soup.find("a", string="Back to the portal")
     assert link is not None, response.text
     assert link.get("href") == home
@@ -135,11 +144,15 @@ def test_the_api_reads_the_session_the_site_stored(client: FlaskClient) -> None:
     response = client.post("/name", data={"name": "Ada"})
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/"
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.same_site == "Lax"
     assert client.get("/api/me").json == {"name": "Ada"}
     page = client.get("/").text
     assert "Hello, Ada. The API knows you now too." in page
     field = BeautifulSoup(page, "html.parser").find(id="name")
-    assert field is not None and field.get("value") == "Ada"
+    assert isinstance(field, Tag), page
+    assert field.get("value") == "Ada"
+    assert field.get("maxlength") == "50"
 
 
 @pytest.mark.parametrize(
@@ -163,12 +176,47 @@ def test_api_errors_are_the_apis_own_json(
         assert allowed == {"GET", "HEAD", "OPTIONS"}
 
 
-@pytest.mark.parametrize("path", ["/nowhere", "/apis", "/static/none.css"])
-def test_site_errors_are_the_sites_own_page(client: FlaskClient, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status", "message"),
+    [
+        ("GET", "/nowhere", 404, NOT_FOUND),
+        ("GET", "/apis", 404, NOT_FOUND),
+        ("GET", "/static/none.css", 404, NOT_FOUND),
+        ("POST", "/", 405, "The method is not allowed for the requested URL."),
+    ],
+)
+def test_site_errors_are_the_sites_own_page(
+    client: FlaskClient, method: str, path: str, status: int, message: str
+) -> None:
     """/apis is not under /api: the mount takes whole path segments only."""
-    assert_error_page(
-        client.get(path), 404, "The requested URL was not found on the server."
-    )
+    response = client.open(path, method=method)
+    assert_error_page(response, status, message)
+    if status == 405:
+        allowed = set(response.headers["Allow"].split(", "))
+        assert allowed == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize(
+    ("host", "trusted", "text"),
+    [
+        (
+            "a..b",
+            None,
+            "The browser (or proxy) sent a request that this server "
+            "could not understand.",
+        ),
+        ("evil.test", ["localhost"], "Host 'evil.test' is not trusted."),
+    ],
+)
+def test_a_host_the_site_cannot_link_to_is_a_plain_text_400(
+    config: dict[str, object], host: str, trusted: list[str] | None, text: str
+) -> None:
+    """No URL can be built for the host, so the answer has no links to build."""
+    client = create_app({**config, "TRUSTED_HOSTS": trusted}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {text}"
 
 
 def test_a_bad_host_is_a_400_in_the_api_too(client: FlaskClient) -> None:
@@ -178,13 +226,79 @@ def test_a_bad_host_is_a_400_in_the_api_too(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "   ", "x" * 51, "line\nbreak", "nul\x00"], ids=repr
+    "name",
+    ["", "   ", "x" * 51, "line\nbreak", "nul\x00"],
+    # Plain ids: mutmut selects tests by id, and cannot select one with a backslash.
+    ids=["empty", "blank", "51 characters", "line break", "nul"],
 )
 def test_a_bad_name_is_a_400_and_stores_nothing(client: FlaskClient, name: str) -> None:
     response = client.post("/name", data={"name": name})
     assert response.status_code == 400, response.text
-    assert "Give a name of 1 to 50 printable characters." in response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    error = soup.find(class_="error")
+    assert error is not None, response.text
+    assert error.get_text() == "Give a name of 1 to 50 printable characters."
+    field = soup.find(id="name")  # the form, to try again
+    assert isinstance(field, Tag), response.text
+    assert field.get("maxlength") == "50"
     assert client.get("/api/me").json == {"name": None}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": 12345},  # FLASK_SECRET_KEY=12345 is read as JSON
+        {"SECRET_KEY": b"bytes"},
+    ],
+    ids=["missing", "empty", "a number", "bytes"],
+)
+def test_the_portal_refuses_to_start_without_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, object]
+) -> None:
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)  # Flask's DEBUG default reads it
+    with pytest.raises(RuntimeError) as error:
+        create_app(config)
+    assert str(error.value) == MISSING_KEY
+
+
+@pytest.mark.parametrize(
+    ("instance_config", "site"),
+    [
+        (None, "Portal"),  # no instance/config.py: not an error
+        ('SITE_NAME = "Our portal"\nSECRET_KEY = "from-the-file"\n', "Our portal"),
+    ],
+    ids=["no instance config", "instance config"],
+)
+def test_without_a_test_config_the_portal_reads_its_instance_config_and_flask_variables(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    instance_config: str | None,
+    site: str,
+) -> None:
+    """instance/config.py, then the FLASK_* variables over it. The instance
+    folder is a temporary one here, where Flask would look for it."""
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda _: str(tmp_path))
+    if instance_config is not None:
+        (tmp_path / "config.py").write_text(instance_config)
+    for name in os.environ:
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert heading(app.test_client().get("/")) == site
+
+
+@pytest.mark.parametrize("mode", ["TESTING", "DEBUG"])
+def test_in_testing_or_debug_mode_a_development_key_signs_the_session(
+    mode: str,
+) -> None:
+    client = create_app({mode: True, "WTF_CSRF_ENABLED": False}).test_client()
+    response = client.post("/name", data={"name": "Ada"})
+    assert response.status_code == 303, response.text
+    assert client.get("/api/me").json == {"name": "Ada"}
 
 
 def test_the_name_form_needs_its_csrf_token(config: dict[str, object]) -> None:
@@ -209,6 +323,98 @@ def test_the_longest_name_fits_under_the_body_limit(config: dict[str, object]) -
     response = client.post("/name", data={"name": name, "csrf_token": token})
     assert response.status_code == 303, response.text
     assert client.get("/api/me").json == {"name": name}
+
+
+@pytest.mark.parametrize(("size", "status"), [(1024, 303), (1025, 413)])
+def test_a_body_over_1_kib_is_refused_with_the_sites_413_page(
+    client: FlaskClient, size: int, status: int
+) -> None:
+    body = "name=Ada&padding="
+    body += "x" * (size - len(body))
+    response = client.post(
+        "/name", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    if status == 303:
+        assert response.status_code == 303, response.text
+        assert client.get("/api/me").json == {"name": "Ada"}
+    else:
+        assert_error_page(
+            response, 413, "The data value transmitted exceeds the capacity limit."
+        )
+        assert client.get("/api/me").json == {"name": None}
+
+
+@pytest.mark.parametrize(
+    ("part", "named"),
+    [
+        ('form-data; name="name"', True),
+        ("form-data", False),
+        ('form-data; filename="name.txt"', False),
+    ],
+)
+def test_a_multipart_form_is_taken_unless_a_part_has_no_name(
+    config: dict[str, object], part: str, named: bool
+) -> None:
+    """Werkzeug files a nameless part under None, where the CSRF check would
+    fail with a 500."""
+    client = create_app({**config, "WTF_CSRF_ENABLED": True}).test_client()
+    token = csrf_token(client.get("/").text)
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f"--b\r\nContent-Disposition: {part}\r\n\r\nAda\r\n--b--\r\n"
+    )
+    response = client.post(
+        "/name", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    if named:
+        assert response.status_code == 303, response.text
+        assert client.get("/api/me").json == {"name": "Ada"}
+    else:
+        message = "Every part of a multipart form needs a name."
+        assert_error_page(response, 400, message)
+        assert client.get("/api/me").json == {"name": None}
+
+
+class InvalidChunkSize(Exception):
+    """Not an OSError: what gunicorn raises while reading a malformed chunked body."""
+
+
+class BrokenBody:
+    """A server's input stream that fails as gunicorn's does on a bad chunk."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise InvalidChunkSize("+0")
+
+
+def test_the_body_is_read_up_to_its_content_length_and_no_further(
+    client: FlaskClient,
+) -> None:
+    """A server's stream may hold more (the next request on the connection)."""
+    response = client.post(
+        "/name",
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={
+            "wsgi.input": io.BytesIO(b"name=AdaGET / HTTP/1.1\r\n"),
+            "CONTENT_LENGTH": "8",
+        },
+    )
+    assert response.status_code == 303, response.text
+    assert client.get("/api/me").json == {"name": "Ada"}
+
+
+def test_a_body_the_server_cannot_read_is_the_sites_400_page(
+    client: FlaskClient,
+) -> None:
+    response = client.post(
+        "/name",
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": BrokenBody(), "CONTENT_LENGTH": "8"},
+    )
+    assert_error_page(
+        response,
+        400,
+        "The browser (or proxy) sent a request that this server could not understand.",
+    )
 
 
 @pytest.mark.parametrize("outer", ["", "/outer", "/two/levels"])
@@ -278,25 +484,31 @@ def test_the_host_may_have_any_case_a_port_or_a_trailing_dot(
 
 
 @pytest.mark.parametrize(
-    "host",
+    ("host", "asked"),
     [
-        "green.example.com",  # no such team
-        "example.com",  # the domain itself: no team named ""
-        "a.red.example.com",  # a subdomain of a team's subdomain
-        "redexample.com",  # ends with "example.com", but another domain
-        "red.example.com.evil.test",
-        "127.0.0.1:5000",
-        "[::1]:5000",
-        "a..b",
-        "x" * 300,
+        ("green.example.com", ["green"]),  # no such team
+        ("example.com", [""]),  # the domain itself: no team named ""
+        ("a.red.example.com", ["a.red"]),  # a subdomain of a team's subdomain
+        # Hosts outside the domain: the factory is not even asked.
+        ("redexample.com", []),  # ends with "example.com", but another domain
+        ("red.example.com.evil.test", []),
+        ("127.0.0.1:5000", []),
+        ("[::1]:5000", []),
+        ("a..b", []),
+        ("x" * 300, []),
     ],
 )
 def test_unknown_subdomains_and_other_hosts_are_a_404_and_build_nothing(
-    by_subdomain: SubdomainDispatcher, host: str
+    by_subdomain: SubdomainDispatcher,
+    factory: CountingFactory,
+    host: str,
+    asked: list[str],
 ) -> None:
     response = Client(by_subdomain).get("/", headers={"Host": host})
     assert response.status_code == 404, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.text == NO_SITE
+    assert factory.calls == asked
     assert by_subdomain.apps.instances == {}
 
 
@@ -331,6 +543,7 @@ TEAM_ECHOES = {"red": echo("red"), "blue": echo("blue")}
         ("/red", "red", "/red", ""),
         ("/blue/page", "blue", "/blue", "/page"),
         ("/", "default", "", "/"),
+        ("", "default", "", ""),  # the mount's root, as "/outer" with no slash
         ("/page", "default", "", "/page"),
         ("/green/page", "default", "", "/green/page"),
         ("/reddish/page", "default", "", "/reddish/page"),
@@ -348,6 +561,97 @@ def test_the_path_dispatcher_moves_the_first_segment_into_script_name(
         "script_name": outer + script_name,
         "path_info": path_info,
     }
+
+
+@pytest.mark.parametrize(
+    ("given", "app", "script_name", "path_info"),
+    [
+        ({"PATH_INFO": "/red/page"}, "red", "/red", "/page"),
+        ({"SCRIPT_NAME": "/outer"}, "default", "/outer", ""),
+        (
+            {"SCRIPT_NAME": "/outer", "PATH_INFO": "red/page"},
+            "default",
+            "/outer",
+            "red/page",
+        ),
+    ],
+)
+def test_the_path_dispatcher_takes_a_missing_script_name_or_path_info_as_empty(
+    given: dict[str, str], app: str, script_name: str, path_info: str
+) -> None:
+    """WSGI lets a server leave both out when they are empty. The factory here
+    builds an app for any name: only a first segment names one."""
+    dispatcher = PathDispatcher(echo("default"), echo)
+
+    def server(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        del environ["SCRIPT_NAME"], environ["PATH_INFO"]
+        return dispatcher({**environ, **given}, start_response)
+
+    assert Client(server).get().json == {
+        "app": app,
+        "script_name": script_name,
+        "path_info": path_info,
+    }
+
+
+class WatchedLock:
+    """AppCache's lock, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reached: list[None] = []  # list.append is atomic
+        self.second = threading.Event()
+
+    def __enter__(self) -> None:
+        self.reached.append(None)
+        if len(self.reached) == 2:
+            self.second.set()
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_requests_for_a_built_app_take_no_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatcher = PathDispatcher(echo("default"), TEAM_ECHOES.get)
+    lock = WatchedLock()
+    monkeypatch.setattr(dispatcher.apps, "lock", lock)
+    client = Client(dispatcher)
+    for _ in range(3):
+        response = client.get("/red/")
+        assert response.json is not None and response.json["app"] == "red"
+    assert len(lock.reached) == 1  # the first request, which built the app
+
+
+def test_a_request_that_waited_for_the_lock_takes_the_app_built_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race of the concurrent test below, forced: red's build waits until a
+    second request for red is waiting for the lock."""
+    lock = WatchedLock()
+    built: list[str] = []
+
+    def create(name: str) -> Callable[..., Iterable[bytes]]:
+        lock.second.wait(timeout=30)  # only bounds a failing run
+        built.append(name)
+        return echo(name)
+
+    dispatcher = PathDispatcher(echo("default"), create)
+    monkeypatch.setattr(dispatcher.apps, "lock", lock)
+    responses: list[TestResponse] = []
+    threads = [
+        threading.Thread(
+            target=lambda: responses.append(Client(dispatcher).get("/red/"))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.json["app"] for r in responses if r.json] == ["red", "red"]
+    assert len(lock.reached) == 2
+    assert built == ["red"]
 
 
 def test_unknown_path_segments_build_nothing() -> None:
@@ -385,9 +689,7 @@ def test_team_portals_by_path_fall_back_to_the_main_portal(
         "site": "Portal",
         "links": {"self": "/api/", "me": "/api/me"},
     }
-    assert_error_page(
-        client.get("/green/"), 404, "The requested URL was not found on the server."
-    )
+    assert_error_page(client.get("/green/"), 404, NOT_FOUND)
     assert factory.calls == ["red", "api", "green"]  # asked, only red was built
 
 
@@ -510,15 +812,17 @@ def test_a_csrf_token_from_one_team_is_refused_by_another(
     assert mallory.open("blue", "/api/me").json == {"name": "Bob"}
 
 
+@pytest.mark.parametrize("old_key", ["old", b"old"], ids=["str", "bytes"])
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_after_a_key_rotation_each_team_reads_only_its_own_old_sessions(
-    config: dict[str, object], deployment: str
+    config: dict[str, object], deployment: str, old_key: str | bytes
 ) -> None:
+    """A fallback may be bytes, as Flask allows (os.urandom in a config file)."""
     before = Browser(deployment, {**config, "SECRET_KEY": "old"})
     for team in ("red", "blue"):
         response = before.open(team, "/name", method="POST", data={"name": "Ada"})
         assert response.status_code == 303, response.text
-    rotated = {**config, "SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": ["old"]}
+    rotated = {**config, "SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": [old_key]}
     after = Browser(deployment, rotated)
     after.set_cookie("red", "red_session", before.cookie("red"))
     assert after.open("red", "/api/me").json == {"name": "Ada"}
