@@ -4,6 +4,7 @@ the client's Content-Digest header, for every kind of body."""
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 import io
@@ -14,16 +15,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from typing import cast
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
+from flask import request
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from digest_check import create_app
 from digest_check.checksum import CHUNK_SIZE
+from digest_check.checksum import DigestRequest
+from digest_check.checksum import HashingStream
 
 SMALL, BIG = 100, 3 * CHUNK_SIZE + 1  # BIG takes several reads of the stream
 
@@ -124,6 +129,8 @@ MALFORMED = [
     pytest.param("sha-256=abc", "malformed", id="not-a-byte-sequence"),
     pytest.param("sha-256=:not base64!:", "malformed", id="not-base64"),
     pytest.param("sha-256=:YWJj:;x, ", "malformed", id="trailing-junk"),
+    # 32 bytes are 43 characters and one "=": a second "=" is not base64.
+    pytest.param("sha-256=:" + "A" * 43 + "==:", "malformed", id="excess-padding"),
     # Structured Field keys are lowercase: this is not a sha-256 member.
     pytest.param("SHA-256=:" + "A" * 43 + "=:", "malformed", id="uppercase-key"),
     pytest.param("md5=:XrY7u+Ae7tCTyyK7j1rNww==:", "no sha-256", id="md5-only"),
@@ -160,6 +167,18 @@ def test_a_multipart_part_without_a_name_is_a_400(
         "error": "Bad Request",
         "message": "Every part of a multipart form needs a name.",
     }
+
+
+def test_every_file_of_a_field_is_reported(client: FlaskClient) -> None:
+    files = [FileStorage(io.BytesIO(b"x" * n), f"{n}.txt") for n in (1, 2)]
+    boundary, body = encode_multipart({"photos": files})
+    content_type = f"multipart/form-data; boundary={boundary}"
+    response = post(client, "/api/echo", body, content_type, content_digest(body))
+    assert response.status_code == 200, response.text
+    assert response.json["files"] == [
+        {"field": "photos", "filename": "1.txt", "size": 1},
+        {"field": "photos", "filename": "2.txt", "size": 2},
+    ]
 
 
 def test_other_algorithms_may_come_along_with_sha_256(client: FlaskClient) -> None:
@@ -205,6 +224,16 @@ def test_a_chunked_body_with_no_content_length_is_hashed(client: FlaskClient) ->
     )
     assert response.status_code == 200, response.text
     assert json.loads(response.data)["size"] == BIG
+
+
+def test_a_view_can_read_the_body_as_text_line_by_line(app: Flask) -> None:
+    body = "name,city\nAnn,Zürich\n".encode()
+    with app.test_request_context(method="POST", data=body, content_type="text/csv"):
+        # io.TextIOWrapper reads only a stream that says it is readable.
+        lines = io.TextIOWrapper(request.stream, encoding="utf-8", newline="")
+        assert list(csv.reader(lines)) == [["name", "city"], ["Ann", "Zürich"]]
+        digest = cast(DigestRequest, request).body_sha256()
+        assert digest == hashlib.sha256(body).digest()
 
 
 def test_digests_are_compared_in_constant_time(
@@ -311,6 +340,25 @@ def test_a_checked_file_is_stored_under_its_sha256_and_served_back(
     assert name[:12] in client.get("/").text  # listed on the page
 
 
+@pytest.mark.parametrize(
+    ("size", "status"),
+    [(8 * 1024 * 1024, 201), (8 * 1024 * 1024 + 1, 413)],
+    ids=["8-mib", "a-byte-more"],
+)
+def test_a_body_is_8_mib_at_most(
+    client: FlaskClient, files_folder: Path, size: int, status: int
+) -> None:
+    body, content_type = raw_body(size)
+    response = post(client, "/api/files", body, content_type, content_digest(body))
+    assert response.status_code == status, response.text
+    if status == 413:
+        assert response.json == {
+            "error": "Request Entity Too Large",
+            "message": "The data value transmitted exceeds the capacity limit.",
+        }
+    assert len(stored(files_folder)) == (status == 201)
+
+
 def test_the_page_lists_the_stored_files_twenty_at_a_time(
     client: FlaskClient, files_folder: Path
 ) -> None:
@@ -370,7 +418,8 @@ def test_the_store_holds_so_many_bytes_at_most(
     config: dict[str, object], files_folder: Path
 ) -> None:
     client = create_app({**config, "FILES_MAX_BYTES": 1000}).test_client()
-    for size, status in ((600, 201), (401, 409), (400, 201), (1, 409)):
+    # Exactly full, it still takes an empty file.
+    for size, status in ((600, 201), (401, 409), (400, 201), (1, 409), (0, 201)):
         body, content_type = raw_body(size)
         response = post(client, "/api/files", body, content_type, content_digest(body))
         assert response.status_code == status, response.text
@@ -380,6 +429,21 @@ def test_the_store_holds_so_many_bytes_at_most(
                 "message": "The store is full: 1000 bytes at most.",
             }
     assert sum(p.stat().st_size for p in files_folder.iterdir()) == 1000
+
+
+def test_the_store_holds_64_mib_by_default(
+    client: FlaskClient, files_folder: Path
+) -> None:
+    files_folder.mkdir()
+    with (files_folder / ("0" * 64)).open("wb") as file:
+        file.truncate(64 * 1024 * 1024 - 1)  # sparse: no room taken on disk
+    for body, status in ((b"a", 201), (b"b", 409)):
+        response = post(client, "/api/files", body, "text/plain", content_digest(body))
+        assert response.status_code == status, response.text
+    assert response.json == {
+        "error": "Conflict",
+        "message": "The store is full: 67108864 bytes at most.",
+    }
 
 
 class ArrivingTogether:
@@ -485,6 +549,40 @@ def test_an_unknown_or_malformed_file_name_is_a_404(
     assert json.loads(response.data)["error"] == "Not Found"
 
 
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL"
+    " manually please check your spelling and try again."
+)
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/nothing"])
+def test_errors_at_the_api_are_json(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert response.json == {"error": "Not Found", "message": NOT_FOUND}
+
+
+@pytest.mark.parametrize("path", ["/apis", "/nothing"])
+def test_errors_elsewhere_are_flasks_own_page(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert response.mimetype == "text/html"
+    assert f"<h1>Not Found</h1>\n<p>{NOT_FOUND}</p>" in response.text
+
+
+def test_a_wrong_method_is_a_json_405_that_says_which_are_allowed(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/echo")
+    assert response.status_code == 405, response.text
+    assert response.json == {
+        "error": "Method Not Allowed",
+        "message": "The method is not allowed for the requested URL.",
+    }
+    # In any order: Werkzeug lists them from a set.
+    assert sorted(response.headers["Allow"].split(", ")) == ["OPTIONS", "POST"]
+
+
 # --- Cross-site requests: refused without a CSRF token -----------------------
 
 
@@ -523,3 +621,89 @@ def test_a_server_input_with_only_read_is_hashed_too(app: Flask, kind: str) -> N
             },
         )
         assert response.status_code == status, response.text
+
+
+class InvalidChunkSize(Exception):
+    """Like gunicorn's error for a malformed chunked body: not an OSError."""
+
+
+class MalformedChunkedInput:
+    """A server's input that fails as gunicorn's does on a chunk size of +0."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise InvalidChunkSize("+0")
+
+
+def test_a_body_the_server_cannot_decode_is_a_400(
+    client: FlaskClient, files_folder: Path
+) -> None:
+    response = client.post(
+        "/api/files",
+        content_type="application/octet-stream",
+        headers={"Content-Digest": content_digest(b"hello")},
+        environ_overrides={
+            "wsgi.input": MalformedChunkedInput(),
+            "CONTENT_LENGTH": "5",
+        },
+    )
+    assert response.status_code == 400, response.text
+    assert response.json == {
+        "error": "Bad Request",
+        "message": "The browser (or proxy) sent a request that this server could"
+        " not understand.",
+    }
+    assert stored(files_folder) == []
+
+
+# --- Configuration ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config_py", "environ", "statuses"),
+    [
+        (None, {}, [201, 201]),
+        ("FILES_MAX = 1\n", {}, [201, 409]),
+        (None, {"FLASK_FILES_MAX": "1"}, [201, 409]),
+    ],
+    ids=["defaults", "instance-config-py", "environment"],
+)
+def test_the_store_is_in_the_instance_folder_and_set_from_config_py_or_env(
+    instance_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config_py: str | None,
+    environ: dict[str, str],
+    statuses: list[int],
+) -> None:
+    if config_py is not None:
+        instance_folder.mkdir()
+        (instance_folder / "config.py").write_text(config_py)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    client = create_app().test_client()
+    bodies = [b"first", b"second"]
+    answers = [
+        post(client, "/api/files", b, "text/plain", content_digest(b)) for b in bodies
+    ]
+    assert [answer.status_code for answer in answers] == statuses, answers[-1].text
+    if statuses[-1] == 409:
+        assert answers[-1].json["message"] == "The store is full: 1 files at most."
+    kept = [
+        body for body, status in zip(bodies, statuses, strict=True) if status == 201
+    ]
+    names = sorted(hashlib.sha256(body).hexdigest() for body in kept)
+    assert stored(instance_folder / "files") == names
+
+
+@pytest.mark.parametrize(
+    "stream", [io.BytesIO, ReadOnlyInput], ids=["readinto", "read-only"]
+)
+def test_the_hashing_stream_reads_any_input_whole_and_hashes_it(
+    stream: Callable[[bytes], Any],
+) -> None:
+    """Werkzeug hands on the server's own input when no limit applies (a
+    chunked body, MAX_CONTENT_LENGTH unset): it may have only read()."""
+    body = bytes(range(256)) * 300  # more than one buffer
+    hashing = HashingStream(stream(body))
+    assert hashing.read() == body
+    assert hashing.read(10) == b""
+    assert hashing.sha256.digest() == hashlib.sha256(body).digest()
