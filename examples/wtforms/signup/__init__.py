@@ -25,7 +25,6 @@ csrf = CSRFProtect()
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         # The users table lives in the instance folder, outside the source tree.
         DATABASE=os.path.join(app.instance_path, "users.sqlite"),
         # The form's five fields fit in well under 16 KiB.
@@ -42,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE
     else:
         app.config.from_mapping(test_config)
+    # Unset, SECRET_KEY is None (Flask's default).
     if app.config["SECRET_KEY"] is None and (app.debug or app.testing):
         app.config["SECRET_KEY"] = "dev"  # noqa: S105 - for development only
     # FLASK_SECRET_KEY=12345 is read as JSON: an int is no key either.

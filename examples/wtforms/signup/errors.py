@@ -27,13 +27,12 @@ def refuse_nameless_parts() -> None:
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     # A missing CSRF token (flask_wtf's CSRFError) is a BadRequest: it lands here too.
     status = error.code or 500
-    # Keep what the error says in its headers (Allow on a 405), not its HTML type.
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if isinstance(request.routing_exception, BadHost | SecurityError):
         # No URL can be built for this Host header, so no page with links either.
-        headers["Content-Type"] = "text/plain; charset=utf-8"
-        return f"{status} {error.name}: {error.description}", status, headers
-    return render_template("error.html", error=error), status, headers
+        text = f"{status} {error.name}: {error.description}"
+        return text, status, {"Content-Type": "text/plain; charset=utf-8"}
+    # The error's own headers (Allow on a 405) go with the page, HTML as they say.
+    return render_template("error.html", error=error), status, error.get_headers()
 
 
 def init_app(app: Flask) -> None:

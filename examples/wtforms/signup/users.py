@@ -62,7 +62,7 @@ def add_user(username: str, email: str, password: str) -> None:
                 (username, email, password_hash, current_app.config["USERS_MAX"]),
             )
     except sqlite3.IntegrityError as error:
-        raise UsernameTaken(username) from error
+        raise UsernameTaken from error
     if cursor.rowcount == 0:
         raise Full
 

@@ -65,6 +65,15 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For the tests of the defaults: apps made during the test get a temporary
+    instance folder instead of instance/ beside the package."""
+    path = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
+    return path
+
+
+@pytest.fixture
 def live_server() -> Iterator[Callable[[WSGIApplication], str]]:
     """Serve a WSGI app behind a real threaded server on a free port, one thread
     per request as `flask run` serves it: `live_server(app)` starts it and

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from wsgiref.types import WSGIApplication
 
 import pytest
@@ -22,8 +23,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from playwright.sync_api import Page
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import check_password_hash
 from werkzeug.test import Client
@@ -107,7 +111,12 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Bad Request", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Sign-up"
-    assert message in response.text
+    heading = soup.find("h1")
+    assert isinstance(heading, Tag), response.text
+    assert heading.get_text() == f"{status} {name}"
+    description = heading.find_next_sibling("p")
+    assert isinstance(description, Tag), response.text
+    assert description.get_text() == message
     back = soup.find("a", string="Back to the members")
     assert isinstance(back, Tag), response.text
     assert back.get("href") == "/"
@@ -277,6 +286,18 @@ def test_bad_input_is_a_400_with_the_message_next_to_its_field(
     assert stored_users(app) == [("alice", "alice@example.com")]
 
 
+def test_a_taken_name_is_shown_with_the_forms_other_errors(
+    alice: None, client: FlaskClient
+) -> None:
+    """The form's own check finds it: one answer lists every problem at once."""
+    response = client.post("/register", data=form(username="alice", confirm="other"))
+    assert response.status_code == 400, response.text
+    assert field_errors(response.text) == {
+        "username": ["“alice” is taken. Choose another."],
+        "password": [MISMATCH],
+    }
+
+
 def test_a_rejected_form_keeps_what_was_typed_but_not_the_passwords(
     client: FlaskClient,
 ) -> None:
@@ -305,6 +326,14 @@ def test_a_name_taken_after_the_check_is_a_400_not_a_500(
     assert stored_users(app) == [("bob", "bob@example.com")]
 
 
+def test_one_connection_per_app_context_closed_with_it(app: Flask) -> None:
+    with app.app_context():
+        db = users.get_db()
+        assert users.get_db() is db
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        db.execute("SELECT 1")
+
+
 def test_usernames_are_unique_without_regard_to_case(app: Flask) -> None:
     add_user(app, "Bob")
     with pytest.raises(users.UsernameTaken):
@@ -317,19 +346,21 @@ def test_usernames_are_unique_without_regard_to_case(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "body",
     [
-        pytest.param({"json": VALID}, id="json"),
+        pytest.param(lambda: {"json": VALID}, id="json"),
+        # A fresh file each run: the test client closes the one it sends.
         pytest.param(
-            {"data": {**VALID, "username": (io.BytesIO(b"bob"), "bob.txt")}}, id="file"
+            lambda: {"data": {**VALID, "username": (io.BytesIO(b"bob"), "bob.txt")}},
+            id="file",
         ),
     ],
 )
 def test_only_the_browsers_form_encoding_is_read(
-    app: Flask, client: FlaskClient, kwargs: dict[str, Any]
+    app: Flask, client: FlaskClient, body: Callable[[], dict[str, Any]]
 ) -> None:
     """A JSON body or an uploaded file is not taken for the form's fields."""
-    response = client.post("/register", **kwargs)
+    response = client.post("/register", **body())
     assert response.status_code == 400, response.text
     assert "Choose a username." in field_errors(response.text)["username"]
     assert stored_users(app) == []
@@ -338,11 +369,17 @@ def test_only_the_browsers_form_encoding_is_read(
 # --- The cap and the pages ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("cap", "message"), [(2, "2"), (1_000, "1,000")])
+@pytest.mark.parametrize(
+    ("setting", "cap", "message"),
+    [
+        pytest.param({"USERS_MAX": 2}, 2, "2", id="2"),
+        pytest.param({}, 1_000, "1,000", id="default"),
+    ],
+)
 def test_members_are_registered_up_to_the_cap_then_refused_with_a_409(
-    config: dict[str, object], cap: int, message: str
+    config: dict[str, object], setting: dict[str, int], cap: int, message: str
 ) -> None:
-    app = create_app({**config, "USERS_MAX": cap})
+    app = create_app({**config, **setting})
     add_members(app, *(f"m{n}" for n in range(cap - 1)))
     client = app.test_client()
     response = client.post("/register", data=form())
@@ -422,6 +459,22 @@ def test_the_members_page_lists_the_newest_first_and_links_to_the_others(
     assert a_page(client, last[2]["prev"]) == second
 
 
+def test_the_members_page_shows_20_a_page_by_default(app: Flask) -> None:
+    add_members(app, *(f"m{n}" for n in range(21)))
+    client = Client(app)
+    first = a_page(client, "/")
+    assert first == (
+        [f"m{n}" for n in range(20, 0, -1)],
+        "Page 1 of 2 Older",
+        {"next": "/?page=2"},
+    )
+    assert a_page(client, "/?page=2") == (
+        ["m0"],
+        "Newer Page 2 of 2",
+        {"prev": "/?page=1"},
+    )
+
+
 @pytest.mark.parametrize(
     ("members", "number", "last"),
     [
@@ -447,6 +500,115 @@ def test_a_page_past_the_last_or_no_page_number_is_the_apps_404_page(
     assert_error_page(response, 404, message)
 
 
+# --- Bad requests: the app's own pages, never a 500 ---------------------------
+
+
+def form_of(size: int) -> str:
+    """The valid form, URL-encoded, padded to exactly `size` bytes with a field
+    the form does not have (and ignores)."""
+    head = urlencode(VALID) + "&padding="
+    return head + "x" * (size - len(head))
+
+
+def test_a_form_of_exactly_16_kib_is_read(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/register",
+        data=form_of(16 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 303, response.text
+    assert stored_users(app) == [("bob", "bob@example.com")]
+
+
+def test_a_form_one_byte_over_16_kib_is_a_413(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/register",
+        data=form_of(16 * 1024 + 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored_users(app) == []
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400(csrf_app: Flask, part: bytes) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    response = csrf_app.test_client().post(
+        "/register",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored_users(csrf_app) == []
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/register",
+        data=urlencode(VALID),  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored_users(app) == []
+
+
+def test_a_method_the_page_does_not_take_is_a_405_that_says_which_it_does(
+    client: FlaskClient,
+) -> None:
+    response = client.delete("/register")
+    assert_error_page(response, 405, MethodNotAllowed.description)
+    assert sorted(response.headers["Allow"].split(", ")) == [
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "POST",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
 # --- CSRF on ------------------------------------------------------------------
 
 
@@ -460,7 +622,10 @@ def test_with_csrf_on_the_token_from_the_page_lets_the_form_through(
     csrf_app: Flask,
 ) -> None:
     client = csrf_app.test_client()
-    token = csrf_token(client.get("/register").text)
+    page = client.get("/register")
+    # The token's session cookie stays on this site's own requests and links.
+    assert "SameSite=Lax" in page.headers["Set-Cookie"]
+    token = csrf_token(page.text)
     response = client.post("/register", data={**VALID, "csrf_token": token})
     assert response.status_code == 303, response.text
     assert stored_users(csrf_app) == [("bob", "bob@example.com")]
@@ -562,3 +727,88 @@ def test_registering_in_a_browser_then_again_with_the_same_name(
 
         page.get_by_role("link", name="Sign-up").click()
         expect(page.get_by_role("listitem")).to_have_text(["alice"])
+
+
+# --- Configuration ------------------------------------------------------------
+
+
+def test_runs_in_debug_mode_without_a_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's `flask --app signup run --debug`: no key set, CSRF on.
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DATABASE", raising=False)
+    app = create_app()
+    assert app.debug
+    client = app.test_client()
+    token = csrf_token(client.get("/register").text)
+    response = client.post("/register", data={**VALID, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    assert stored_users(app) == [("bob", "bob@example.com")]
+    assert (instance_folder / "users.sqlite").is_file()
+
+
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "12345"],  # 12345 is read as JSON: a number, not a string
+    ids=["unset", "empty", "a-number"],
+)
+def test_outside_debug_the_app_refuses_to_start_without_a_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    if secret is None:
+        monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value) == MISSING_KEY
+
+
+def test_environment_variables_set_the_secret_key_and_the_database(
+    instance_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # a secret that is set is kept in debug too
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FLASK_DATABASE", str(elsewhere))
+    app = create_app()
+    assert app.secret_key == "from-the-environment"
+    add_user(app, "bob")
+    with sqlite3.connect(elsewhere) as connection:
+        rows = connection.execute("SELECT username FROM user").fetchall()
+    connection.close()
+    assert rows == [("bob",)]
+    assert not (instance_folder / "users.sqlite").exists()
+
+
+def test_instance_config_file_sets_the_database(
+    instance_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ["FLASK_DEBUG", "FLASK_SECRET_KEY", "FLASK_DATABASE"]:
+        monkeypatch.delenv(name, raising=False)
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    instance_folder.mkdir()
+    (instance_folder / "config.py").write_text(
+        f"DATABASE = {str(elsewhere)!r}\n"
+        'SECRET_KEY = "from-the-file"\n'
+        "WTF_CSRF_ENABLED = False\n"
+    )
+
+    app = create_app()  # a test config would take the file's place
+    response = app.test_client().post("/register", data=form())
+
+    assert response.status_code == 303, response.text
+    with sqlite3.connect(elsewhere) as connection:
+        rows = connection.execute("SELECT username FROM user").fetchall()
+    connection.close()
+    assert rows == [("bob",)]
+    assert not (instance_folder / "users.sqlite").exists()
