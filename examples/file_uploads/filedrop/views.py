@@ -83,9 +83,10 @@ def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 def render_index(error: str | None = None, status: int = 400) -> ResponseReturnValue:
     """The upload form and a page of the list (?page=2), with the form's error
     and its status if there is one."""
-    page = storage.page_of_uploads(
-        request.args.get("page", 1, type=int), current_app.config["UPLOADS_PER_PAGE"]
-    )
+    raw = request.args.get("page", "1")
+    # Digits only, and few: "two", "1.5" or 5,000 digits name no page either.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    page = storage.page_of_uploads(number, current_app.config["UPLOADS_PER_PAGE"])
     if page is None:
         abort(404, "There is no such page of uploads.")
     html = render_template(

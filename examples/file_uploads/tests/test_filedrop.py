@@ -253,7 +253,8 @@ def test_the_list_shows_a_page_of_the_newest_uploads_and_links_to_the_others(
 
 
 @pytest.mark.parametrize(
-    ("uploaded", "number"), [(0, "2"), (5, "4"), (5, "0"), (5, "-1")]
+    ("uploaded", "number"),
+    [(0, "2"), (5, "4"), (5, "0"), (5, "-1"), (5, "two"), (5, "1.5"), (5, "9" * 5000)],
 )
 def test_a_page_past_the_list_is_a_404_page(
     config: dict[str, object], uploaded: int, number: str
