@@ -31,7 +31,6 @@ def create_app(
     """A configured bookmarks app, behind `trusted_proxies` reverse proxies."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         SITE_NAME="Bookmarks",
         BOOKMARKS_PER_PAGE=10,
         BOOKMARKS_MAX=1_000,  # anyone may add; at 2,200 characters each: under 9 MB
@@ -39,8 +38,8 @@ def create_app(
         # character (4 in UTF-8, percent-encoded), a CSRF token: under 32 KiB.
         MAX_CONTENT_LENGTH=32 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
-        SQLALCHEMY_DATABASE_URI="sqlite:///"
-        + os.path.join(app.instance_path, "bookmarks.sqlite"),
+        # A relative SQLite path is in the instance folder (Flask-SQLAlchemy).
+        SQLALCHEMY_DATABASE_URI="sqlite:///bookmarks.sqlite",
     )
     if test_config is None:
         # Deployed: instance/config.py, then FLASK_* variables over it. Tested:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 from collections.abc import Iterator
@@ -23,9 +24,11 @@ from sqlalchemy import event
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import TestResponse
 
 from bookmarks import create_app
@@ -91,7 +94,9 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Bookmarks"
-    assert message in response.text
+    said = soup.select_one("main h1 + p")
+    assert said is not None, response.text
+    assert said.get_text() == message
     link = soup.find("a", string="Back to the bookmarks")
     assert link is not None, response.text
     assert link.get("href") == "/"
@@ -184,6 +189,38 @@ def test_env_values_are_parsed_as_json(
     assert create_app().config["BOOKMARKS_PER_PAGE"] == 3
 
 
+@pytest.mark.parametrize(
+    "secret", [None, "", "123"], ids=["unset", "empty", "not-a-string"]
+)
+def test_a_deployed_app_without_a_secret_key_refuses_to_start(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)  # "123" is read as JSON: 123
+
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+
+    assert str(refused.value).startswith("Set a secret key: export FLASK_SECRET_KEY=")
+
+
+@pytest.mark.parametrize("mode", ["FLASK_DEBUG", "FLASK_TESTING"])
+def test_debug_or_testing_alone_gets_a_development_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv(mode, "true")
+    client = create_app().test_client()
+
+    # The CSRF token and the session that carries the flash are signed with it.
+    token = csrf_token(client.get("/").text)
+    response = client.post(
+        "/add",
+        data={"url": "https://example.com/", "title": "Signed", "csrf_token": token},
+    )
+    assert response.status_code == 303, response.text
+    assert "Saved “Signed”." in client.get("/").text
+
+
 def test_database_defaults_to_the_instance_folder(instance_folder: Path) -> None:
     # No SQLALCHEMY_DATABASE_URI in the test config: the default applies.
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
@@ -230,6 +267,21 @@ def test_page_size_comes_from_current_app_config(
         assert last.status_code == 200, last.text
         assert titles(last.text)[-1] == "Link 0"
         assert len(titles(last.text)) == 5 - per_page * (pages - 1)
+
+
+def test_the_list_shows_10_bookmarks_a_page_by_default(
+    config: dict[str, object],
+) -> None:
+    client = create_app(config).test_client()
+    for n in range(11):
+        add(client, f"https://example.com/{n}", f"Link {n}")
+
+    first = client.get("/")
+    second = client.get("/?page=2")
+
+    assert titles(first.text) == [f"Link {n}" for n in range(10, 0, -1)], first.text
+    assert "Page 1 of 2" in first.text
+    assert titles(second.text) == ["Link 0"], second.text
 
 
 # One extension object, many apps.
@@ -314,6 +366,9 @@ def test_add_stores_redirects_and_flashes(app: Flask, client: FlaskClient) -> No
 
     assert response.status_code == 303, response.text
     assert response.location == "/"
+    session = client.get_cookie("session")
+    assert session is not None
+    assert session.same_site == "Lax"  # not sent along from other sites' posts
     assert stored(app) == [("https://flask.palletsprojects.com/", "Flask")]
     page = client.get("/").text
     assert "Saved “Flask”." in page
@@ -398,6 +453,58 @@ def test_the_list_takes_bookmarks_up_to_its_cap_then_refuses_with_a_409(
     assert stored(app) == [(f"https://example.com/{n}", f"Link {n}") for n in range(3)]
 
 
+def test_the_list_holds_1000_bookmarks_by_default(config: dict[str, object]) -> None:
+    app = create_app(config)
+    with app.app_context():
+        db.session.add_all(
+            Bookmark(url=f"https://example.com/{n}", title=f"Link {n}")
+            for n in range(999)
+        )
+        db.session.commit()
+    client = app.test_client()
+
+    last = add(client, "https://example.com/last", "The 1,000th")
+    refused = add(client, "https://example.com/more", "One too many")
+
+    assert last.status_code == 303, last.text
+    assert refused.status_code == 409, refused.text
+    errors = BeautifulSoup(refused.text, "html.parser").select("form .error")
+    assert [p.get_text() for p in errors] == [
+        "The list is full: 1,000 bookmarks at most."
+    ]
+    assert len(stored(app)) == 1_000
+
+
+def form_of(size: int) -> str:
+    """A valid bookmark as a urlencoded form, padded to `size` bytes."""
+    body = "url=https%3A%2F%2Fexample.com%2F&title=Padded&pad="
+    return body + "x" * (size - len(body))
+
+
+def test_a_body_at_the_32_kib_limit_is_read(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/add",
+        data=form_of(32 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 303, response.text
+    assert stored(app) == [("https://example.com/", "Padded")]
+
+
+def test_a_body_one_byte_over_the_limit_is_a_413_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/add",
+        data=form_of(32 * 1024 + 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored(app) == []
+
+
 def test_the_cap_holds_when_bookmarks_are_added_at_once(
     config: dict[str, object],
 ) -> None:
@@ -423,41 +530,72 @@ def test_the_cap_holds_when_bookmarks_are_added_at_once(
     assert len(stored(app)) == 4
 
 
+BAD_URL = "The URL must be a web address starting with http(s)://."
+BAD_TITLE = "The title must be 1 to 200 printable characters."
+
+
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "messages"),
     [
-        ({"url": "javascript:alert(1)", "title": "XSS"}, "http(s)://"),
-        ({"url": "ftp://example.com/file", "title": "FTP"}, "http(s)://"),
-        ({"url": "example.com", "title": "No scheme"}, "http(s)://"),
-        ({"url": "https://", "title": "No host"}, "http(s)://"),
-        ({"url": "http://[::1", "title": "Broken IPv6"}, "http(s)://"),
-        ({"url": "https://exa mple.com/", "title": "Space"}, "http(s)://"),
-        ({"url": "https://example.com/" + "a" * 1981, "title": "2,001"}, "http(s)://"),
-        ({"url": "https://example.com/", "title": ""}, "1 to 200"),
-        ({"url": "https://example.com/", "title": "   "}, "1 to 200"),
-        ({"url": "https://example.com/", "title": "x" * 201}, "1 to 200"),
-        ({"url": "https://example.com/", "title": "bell\x07"}, "1 to 200"),
-        ({"title": "Missing URL"}, "http(s)://"),
-        ({}, "1 to 200"),
+        ({"url": "javascript:alert(1)", "title": "XSS"}, [BAD_URL]),
+        ({"url": "ftp://example.com/file", "title": "FTP"}, [BAD_URL]),
+        ({"url": "example.com", "title": "No scheme"}, [BAD_URL]),
+        ({"url": "https://", "title": "No host"}, [BAD_URL]),
+        ({"url": "http://[::1", "title": "Broken IPv6"}, [BAD_URL]),
+        ({"url": "https://exa mple.com/", "title": "Space"}, [BAD_URL]),
+        ({"url": "https://example.com/" + "a" * 1981, "title": "2,001"}, [BAD_URL]),
+        ({"url": "https://example.com/", "title": ""}, [BAD_TITLE]),
+        ({"url": "https://example.com/", "title": "   "}, [BAD_TITLE]),
+        ({"url": "https://example.com/", "title": "x" * 201}, [BAD_TITLE]),
+        ({"url": "https://example.com/", "title": "bell\x07"}, [BAD_TITLE]),
+        ({"title": "Missing URL"}, [BAD_URL]),
+        ({}, [BAD_URL, BAD_TITLE]),
+    ],
+    ids=[
+        "javascript",
+        "ftp",
+        "no-scheme",
+        "no-host",
+        "broken-ipv6",
+        "space",
+        "url-2001",
+        "title-empty",
+        "title-blank",
+        "title-201",
+        "title-control",
+        "url-missing",
+        "both-missing",
     ],
 )
 def test_bad_input_is_a_400_and_stores_nothing(
-    app: Flask, client: FlaskClient, data: dict[str, str], message: str
+    app: Flask, client: FlaskClient, data: dict[str, str], messages: list[str]
 ) -> None:
     response = client.post("/add", data=data)
 
     assert response.status_code == 400, response.text
-    assert message in response.text
-    assert '<form method="post" action="/add">' in response.text
+    form = BeautifulSoup(response.text, "html.parser").select_one("form")
+    assert form is not None, response.text
+    assert form.get("action") == "/add"
+    assert [p.get_text() for p in form.select(".error")] == messages
     assert stored(app) == []
 
 
-def test_bad_input_keeps_what_was_typed(client: FlaskClient) -> None:
-    response = add(client, "ftp://example.com/", "Keep me")
+def test_bad_input_keeps_what_was_typed_above_the_newest_bookmarks(
+    config: dict[str, object],
+) -> None:
+    client = create_app({**config, "BOOKMARKS_PER_PAGE": 2}).test_client()
+    for n in range(3):
+        add(client, f"https://example.com/{n}", f"Link {n}")
+
+    # The list under the form starts at the newest, whatever the query says.
+    response = client.post(
+        "/add?page=2", data={"url": "ftp://example.com/", "title": "Keep me"}
+    )
 
     assert response.status_code == 400, response.text
     assert 'value="ftp://example.com/"' in response.text
     assert 'value="Keep me"' in response.text
+    assert titles(response.text) == ["Link 2", "Link 1"]
 
 
 def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
@@ -477,6 +615,108 @@ def test_csrf_rejects_a_post_without_the_token_and_accepts_one_with_it(
     )
     assert response.status_code == 303, response.text
     assert stored(app) == [("https://example.com/", "Token")]
+
+
+def test_a_multipart_form_is_stored_like_any_other(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/add",
+        data={"url": "https://example.com/", "title": "Multipart"},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 303, response.text
+    assert stored(app) == [("https://example.com/", "Multipart")]
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nhttps://example.com/",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400_page(
+    config: dict[str, object], part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+    response = app.test_client().post(
+        "/add",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored(app) == []
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/add",
+        data="url=https%3A%2F%2Fexample.com%2F&title=Lost",  # its Content-Length
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored(app) == []
+
+
+def test_the_body_is_read_up_to_its_content_length_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = b"url=https%3A%2F%2Fexample.com%2F&title=Kept"
+    response = client.post(
+        "/add",
+        data=body,  # sets the Content-Length
+        content_type="application/x-www-form-urlencoded",
+        # What follows on the connection is the next request's, not this form's.
+        environ_overrides={"wsgi.input": io.BytesIO(body + b"+and+more")},
+    )
+
+    assert response.status_code == 303, response.text
+    assert stored(app) == [("https://example.com/", "Kept")]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+
+    response = client.get("/", headers={"Host": host})
+
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
 
 
 NOT_FOUND = NotFound.description
@@ -504,9 +744,23 @@ def test_bad_page_number_is_a_404_page(
     assert_error_page(response, 404, message)
 
 
+def test_a_ten_digit_page_is_a_404_whatever_the_page_size(
+    config: dict[str, object],
+) -> None:
+    # At 10**9 a page, page 9,999,999,999 would start past SQLite's 64-bit
+    # OFFSET: the query would fail with a 500.
+    client = create_app({**config, "BOOKMARKS_PER_PAGE": 10**9}).test_client()
+
+    assert_error_page(client.get("/?page=" + "9" * 10), 404, NO_SUCH_PAGE)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "message"),
-    [("GET", "/no-such-page", 404, NOT_FOUND), ("GET", "/add", 405, NOT_ALLOWED)],
+    [
+        ("GET", "/no-such-page", 404, NOT_FOUND),
+        ("GET", "/apis", 404, NOT_FOUND),  # not under /api/
+        ("GET", "/add", 405, NOT_ALLOWED),
+    ],
 )
 def test_html_errors_are_the_apps_own_page(
     client: FlaskClient, method: str, path: str, status: int, message: str
@@ -515,10 +769,24 @@ def test_html_errors_are_the_apps_own_page(
 
 
 @pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/add", {"POST", "OPTIONS"}), ("/api/about", {"GET", "HEAD", "OPTIONS"})],
+)
+def test_a_405_says_which_methods_are_allowed(
+    client: FlaskClient, path: str, allowed: set[str]
+) -> None:
+    response = client.put(path)
+
+    assert response.status_code == 405, response.text
+    assert set(response.allow) == allowed
+
+
+@pytest.mark.parametrize(
     ("method", "path", "status", "error", "message"),
     [
         ("POST", "/api/about", 405, "Method Not Allowed", NOT_ALLOWED),
         ("GET", "/api/no-such-thing", 404, "Not Found", NOT_FOUND),
+        ("GET", "/api", 404, "Not Found", NOT_FOUND),
     ],
 )
 def test_api_errors_are_json(
@@ -604,25 +872,34 @@ def test_forwarded_prefix_reaches_url_for(config: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("trusted_proxies", "client_addr"),
-    # Each proxy appends the address it saw; the app trusts the last n entries
-    # and takes the first of them, so n must match the proxies really there.
-    [(0, "10.0.0.2"), (1, "192.0.2.3"), (2, "192.0.2.2"), (3, "192.0.2.1")],
+    ("trusted_proxies", "client_addr", "scheme"),
+    # Each proxy appends what it saw; the app trusts the last n entries and
+    # takes the first of them, so n must match the proxies really there.
+    [
+        (0, "10.0.0.2", "http"),
+        (1, "192.0.2.3", "https"),
+        (2, "192.0.2.2", "http"),
+        (3, "192.0.2.1", "https"),
+    ],
 )
-def test_client_address_comes_from_the_trusted_hops(
-    config: dict[str, object], trusted_proxies: int, client_addr: str
+def test_client_address_and_scheme_come_from_the_trusted_hops(
+    config: dict[str, object], trusted_proxies: int, client_addr: str, scheme: str
 ) -> None:
     client = create_app(config, trusted_proxies=trusted_proxies).test_client()
 
     response = client.get(
         "/api/about",
-        headers={"X-Forwarded-For": "192.0.2.1, 192.0.2.2, 192.0.2.3"},
+        headers={
+            "X-Forwarded-For": "192.0.2.1, 192.0.2.2, 192.0.2.3",
+            "X-Forwarded-Proto": "https, http, https",
+        },
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
     )
 
     assert response.status_code == 200, response.text
     assert response.json is not None
     assert response.json["client_addr"] == client_addr
+    assert response.json["scheme"] == scheme
 
 
 def test_proxy_headers_are_ignored_without_a_proxy(client: FlaskClient) -> None:
