@@ -35,6 +35,22 @@ TARGET = 0.95
 IGNORED = shutil.ignore_patterns(
     "instance", "__pycache__", ".pytest_cache", ".hypothesis", "mutants"
 )
+# Written beside the copy's tests when equivalent/<folder>.toml names, under
+# [fresh_virtualenv], the fixtures of tests that install the package into a
+# new virtualenv: mutmut's rewrite of the package imports mutmut, which that
+# virtualenv lacks. Such tests run none of the package in the test process,
+# so they could kill no mutant anyway.
+SKIP_FRESH_VIRTUALENVS = """\
+import pytest
+
+FIXTURES = {fixtures!r}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.skip(reason="installs the package anew"))
+"""
 
 
 @dataclass
@@ -91,9 +107,14 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
     """Run mutmut on a copy of the example; its row and the unexplained survivors."""
     listed = EQUIVALENT / f"{example.folder}.toml"
     explained = tomllib.loads(listed.read_text()) if listed.exists() else {}
+    fresh_virtualenv = explained.pop("fresh_virtualenv", {})
     with tempfile.TemporaryDirectory(prefix=f"mutation-{example.folder}-") as scratch:
         copy = Path(scratch) / example.folder
         shutil.copytree(example.path, copy, ignore=IGNORED)
+        if fresh_virtualenv:
+            fixtures = set(fresh_virtualenv["fixtures"])
+            conftest = SKIP_FRESH_VIRTUALENVS.format(fixtures=fixtures)
+            (copy / "conftest.py").write_text(conftest)
         # mutmut copies only the package and the tests into its own folder:
         # the tests also need what sits beside them (make_celery.py, fabfile.py,
         # make_favicon.py, the README).
