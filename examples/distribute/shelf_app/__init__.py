@@ -39,8 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Installed into a virtualenv, the instance folder is <venv>/var/shelf_app-instance;
     # run from the source folder, it is instance/ beside the package.
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=None,
+    app.config.from_mapping(  # SECRET_KEY: None, Flask's default, until one is set
         DATABASE=os.path.join(app.instance_path, "shelf.sqlite"),
         # The biggest form: a title of 200 and an author of 100 characters, 12
         # bytes each (4 in UTF-8, percent-encoded), a CSRF token: under 4 KiB.

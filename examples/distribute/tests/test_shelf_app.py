@@ -9,6 +9,7 @@ and use the installed copy, as a server would, far from the source tree.
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import shutil
 import sqlite3
@@ -32,10 +33,15 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
+from werkzeug.test import TestResponse
 
+import shelf_app
 from shelf_app import create_app
 from shelf_app.cli import cli
 from shelf_app.db import get_db
@@ -78,6 +84,28 @@ def shelf(html: str) -> list[str]:
     """The books the page lists, as a reader sees them."""
     soup = BeautifulSoup(html, "html.parser")
     return [" ".join(li.get_text().split()) for li in soup.select("main ul li")]
+
+
+def assert_error_page(response: TestResponse, status: int, message: str) -> None:
+    """The app's error page: the status and its name, the message, a way back."""
+    assert response.status_code == status, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    heading, text = soup.select_one("main h1"), soup.select_one("main h1 + p")
+    assert heading is not None and text is not None, response.text
+    assert heading.get_text() == f"{status} {HTTP_STATUS_CODES[status]}"
+    assert text.get_text() == message
+    assert soup.find("a", string="Back to the shelf") is not None
+
+
+def form_shown(html: str) -> tuple[dict[str, str], list[str]]:
+    """The add form as a page shows it: each field's value, and the errors."""
+    form = BeautifulSoup(html, "html.parser").select_one("form")
+    assert form is not None, html
+    fields = {
+        str(field["name"]): str(field.get("value", ""))
+        for field in form.select("input[id]")
+    }
+    return fields, [p.get_text() for p in form.select(".error")]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -129,14 +157,24 @@ def fresh_venv(path: Path, *requirements: str) -> Path:
 
 
 def test_added_books_are_listed_newest_first(app: Flask, client: FlaskClient) -> None:
-    for title, author in [("Dune", "Frank Herbert"), ("Emma", "")]:
+    for title, author in [(" Dune ", " Frank Herbert "), ("Emma", "")]:
         response = client.post("/", data={"title": title, "author": author})
         assert response.status_code == 303, response.text
         assert response.location == "/"
+    # The flash message rides in the session cookie, sent only from this site.
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
     page = client.get("/")
     assert shelf(page.text) == ["Emma", "Dune by Frank Herbert"]
     assert "Added “Emma” to the shelf." in page.text
     assert stored_books(app) == [("Dune", "Frank Herbert"), ("Emma", "")]
+
+
+def test_the_form_limits_the_fields_to_what_the_shelf_stores(
+    client: FlaskClient,
+) -> None:
+    soup = BeautifulSoup(client.get("/").text, "html.parser")
+    limits = {str(i["name"]): i.get("maxlength") for i in soup.select("form input[id]")}
+    assert limits == {"title": "200", "author": "100"}
 
 
 @pytest.mark.parametrize(
@@ -147,15 +185,24 @@ def test_added_books_are_listed_newest_first(app: Flask, client: FlaskClient) ->
         ({"title": "x" * 201}, "Keep the title to 200 characters."),
         ({"title": "Dune", "author": "y" * 101}, "Keep the author to 100 characters."),
         ({"title": "Du\x00ne"}, "The title must not contain NUL characters."),
+        (
+            {"title": "Dune", "author": "F\x00H"},
+            "The author must not contain NUL characters.",
+        ),
     ],
+    ids=["blank", "missing", "long-title", "long-author", "nul-title", "nul-author"],
 )
 def test_an_invalid_book_is_refused_with_a_message(
     app: Flask, client: FlaskClient, form: dict[str, str], message: str
 ) -> None:
+    client.post("/", data={"title": "Emma"})
     response = client.post("/", data=form)
     assert response.status_code == 400, response.text
-    assert message in response.text
-    assert stored_books(app) == []
+    # The same page: the shelf, and the form with what was typed and why not.
+    assert shelf(response.text) == ["Emma"]
+    typed = {field: form.get(field, "").strip() for field in ["title", "author"]}
+    assert form_shown(response.text) == (typed, [message])
+    assert stored_books(app) == [("Emma", "")]
 
 
 def test_adding_a_book_needs_the_pages_csrf_token(app: Flask) -> None:
@@ -182,6 +229,24 @@ def test_the_biggest_book_fits_under_the_body_limit(app: Flask) -> None:
     assert stored_books(app) == [(book["title"], book["author"])]
 
 
+@pytest.mark.parametrize(("size", "status"), [(4 * 1024, 303), (4 * 1024 + 1, 413)])
+def test_a_body_up_to_4_kib_is_read_and_one_byte_more_is_a_413_page(
+    app: Flask, client: FlaskClient, size: int, status: int
+) -> None:
+    body = b"title=Dune&padding="
+    response = client.post(
+        "/",
+        data=body + b"x" * (size - len(body)),
+        content_type="application/x-www-form-urlencoded",
+    )
+    if status == 413:
+        assert_error_page(response, 413, RequestEntityTooLarge.description)
+        assert stored_books(app) == []
+    else:
+        assert response.status_code == 303, response.text
+        assert stored_books(app) == [("Dune", "")]
+
+
 def test_the_shelf_takes_books_up_to_its_cap_then_refuses_with_a_409(
     config: dict[str, object],
 ) -> None:
@@ -201,6 +266,21 @@ def test_the_shelf_takes_books_up_to_its_cap_then_refuses_with_a_409(
     typed = {field: form.select_one(f"#{field}") for field in book}
     assert {k: v and v.get("value") for k, v in typed.items()} == book
     assert stored_books(app) == [("Dune", ""), ("Emma", ""), ("Ulysses", "")]
+
+
+def test_by_default_the_shelf_holds_1000_books(app: Flask, client: FlaskClient) -> None:
+    with app.app_context(), get_db() as db:
+        titles = [(f"Book {n}",) for n in range(999)]
+        db.executemany("INSERT INTO book (title) VALUES (?)", titles)
+    added = client.post("/", data={"title": "The thousandth"})
+    assert added.status_code == 303, added.text
+    refused = client.post("/", data={"title": "One too many"})
+    assert refused.status_code == 409, refused.text
+    assert form_shown(refused.text) == (
+        {"title": "One too many", "author": ""},
+        ["The shelf is full: 1,000 books at most."],
+    )
+    assert len(stored_books(app)) == 1_000
 
 
 def test_the_cap_holds_when_books_are_added_at_once(
@@ -261,6 +341,16 @@ def test_the_shelf_lists_a_page_of_the_newest_books_and_links_to_the_others(
     assert a_page(client, last[2]["prev"]) == second
 
 
+def test_by_default_a_page_lists_20_books(app: Flask, client: FlaskClient) -> None:
+    with app.app_context(), get_db() as db:
+        titles = [(f"Book {n}",) for n in range(1, 22)]
+        db.executemany("INSERT INTO book (title) VALUES (?)", titles)
+    books, pager, _ = a_page(client, "/")
+    assert books == [f"Book {n}" for n in range(21, 1, -1)]
+    assert pager == "Page 1 of 2 Older"
+    assert a_page(client, "/?page=2")[0] == ["Book 1"]
+
+
 @pytest.mark.parametrize(
     ("added", "page", "last"),
     [
@@ -287,15 +377,199 @@ def test_a_page_the_shelf_does_not_fill_is_a_404_page(
     assert "Back to the shelf" in response.text
 
 
-def test_init_db_empties_the_shelf(app: Flask, runner: FlaskCliRunner) -> None:
+def test_init_db_empties_the_shelf(
+    app: Flask, runner: FlaskCliRunner, config: dict[str, object]
+) -> None:
     with app.app_context():
         db = get_db()
         with db:
             db.execute("INSERT INTO book (title) VALUES ('Dune')")
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Initialised the database" in result.output
+    assert result.output == f"Initialised the database: {config['DATABASE']}\n"
     assert stored_books(app) == []
+
+
+def test_an_app_context_has_one_connection_closed_at_its_end(app: Flask) -> None:
+    with app.app_context():
+        db = get_db()
+        assert get_db() is db
+        # A writer waits up to 10 s for another's lock, not 5 (sqlite3's default).
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        db.execute("SELECT 1")
+
+
+def test_the_footer_shows_the_version_of_the_package(client: FlaskClient) -> None:
+    version = BeautifulSoup(client.get("/").text, "html.parser").find(id="version")
+    assert version is not None and version.get_text() == shelf_app.__version__
+
+
+# --- Errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nDune",
+        b'Content-Disposition: form-data; filename="a.txt"\r\n\r\nDune',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400_page(
+    app: Flask, client: FlaskClient, part: bytes
+) -> None:
+    response = client.post(
+        "/",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored_books(app) == []
+
+
+def test_a_multipart_form_with_named_parts_is_read_like_any_other(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/", data={"title": "Dune"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 303, response.text
+    assert stored_books(app) == [("Dune", "")]
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/",
+        data="title=Dune",  # the Content-Length of a body to read
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored_books(app) == []
+
+
+def test_the_body_is_read_up_to_its_content_length_and_no_further(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/",
+        data="title=Dune",  # Content-Length: 10
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": io.BytesIO(b"title=Dune&author=Extra")},
+    )
+    assert response.status_code == 303, response.text
+    assert stored_books(app) == [("Dune", "")]
+
+
+def test_a_method_the_shelf_does_not_take_is_a_405_page_that_says_which_it_does(
+    client: FlaskClient,
+) -> None:
+    response = client.put("/")
+    assert_error_page(response, 405, "The method is not allowed for the requested URL.")
+    allowed = set(response.headers["Allow"].split(", "))
+    assert allowed == {"HEAD", "GET", "POST", "OPTIONS"}
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    config: dict[str, object], host: str, extra: dict[str, object], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = create_app({**config, **extra}).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
+# --- Configuration -----------------------------------------------------------------
+
+
+def test_runs_in_debug_mode_without_a_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's `flask --app shelf_app run --debug`: no key set, CSRF on.
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app()
+    client = app.test_client()
+    token = csrf_token(client.get("/").text)
+    added = client.post("/", data={"title": "Debugging", "csrf_token": token})
+    assert added.status_code == 303, added.text
+    assert stored_books(app) == [("Debugging", "")]
+
+
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "12345"],  # 12345 is read as JSON: a number, not a string
+    ids=["unset", "empty", "a-number"],
+)
+def test_outside_debug_the_app_refuses_to_start_without_a_secret_key(
+    instance_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    if secret is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value) == MISSING_KEY
+
+
+def test_environment_variables_set_the_secret_key_and_the_database(
+    instance_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # a secret that is set is kept in debug too
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FLASK_DATABASE", str(elsewhere))
+    app = create_app()
+    assert app.secret_key == "from-the-environment"
+    assert elsewhere.is_file()  # created there, with its table
+    assert not (instance_folder / "shelf.sqlite").exists()
+
+
+def test_the_instance_config_file_sets_the_secret_key_and_the_database(
+    instance_folder: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    instance_folder.mkdir()
+    (instance_folder / "config.py").write_text(
+        f'DATABASE = {str(elsewhere)!r}\nSECRET_KEY = "from-the-file"\n'
+    )
+    app = create_app()  # a test config would take the file's place
+    assert app.secret_key == "from-the-file"
+    assert elsewhere.is_file()
+    assert not (instance_folder / "shelf.sqlite").exists()
 
 
 @pytest.fixture(scope="module")
