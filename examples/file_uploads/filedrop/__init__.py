@@ -24,7 +24,6 @@ csrf = CSRFProtect()
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         # Uploads are data: in the instance folder, never in the source tree.
         UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
         # The whole request body: one file plus a few hundred bytes of form.

@@ -118,9 +118,7 @@ def _check_room(folder: Path, size: int) -> None:
     stored = list(_complete(folder))
     if len(stored) >= max_files:
         raise StoreFull(f"The file drop is full: it keeps at most {max_files} files.")
-    free = max_bytes - sum(
-        entry.stat(follow_symlinks=False).st_size for entry in stored
-    )
+    free = max_bytes - sum(entry.stat().st_size for entry in stored)
     if size > free:
         raise StoreFull(
             f"The file drop is full: this file is {_bytes(size)}, and only "

@@ -6,6 +6,7 @@ import errno
 import gc
 import io
 import json
+import os
 import re
 import sys
 import threading
@@ -34,6 +35,7 @@ from werkzeug.test import encode_multipart
 from werkzeug.test import TestResponse
 
 from filedrop import create_app
+from filedrop import MISSING_KEY
 from filedrop import storage
 
 MiB = 1024 * 1024
@@ -116,6 +118,8 @@ def test_upload_is_stored_in_the_instance_folder_and_listed(
     [(name, content)] = stored(uploads).items()
     assert re.fullmatch(r"[0-9a-f]{32}-report\.pdf", name)
     assert content == b"%PDF-1.7 ..."
+    # The flash is kept in the session cookie, sent only on same-site requests.
+    assert "SameSite=Lax" in r.headers["Set-Cookie"]
     page = client.get("/").text
     assert "Uploaded “report.pdf”." in page
     assert listed(client) == {"report.pdf": f"/files/{name}"}
@@ -133,17 +137,25 @@ def test_two_uploads_of_the_same_name_are_both_kept(
     assert {download(client, str(a["href"])) for a in links} == {b"first", b"second"}
 
 
+def test_uploads_are_still_listed_when_the_app_starts_again(
+    config: dict[str, object],
+) -> None:
+    assert upload(create_app(config).test_client(), "notes.txt").status_code == 303
+    assert list(listed(create_app(config).test_client())) == ["notes.txt"]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         ({}, "The form sent no file."),
         ({"file": "report.pdf"}, "The form sent no file."),  # no enctype
-        ({"file": (io.BytesIO(b""), "")}, "Choose a file to upload."),
-        ({"file": (io.BytesIO(b"MZ"), "setup.exe")}, "Only these kinds of file"),
-        ({"file": (io.BytesIO(b"<?php"), "shell.php")}, "Only these kinds of file"),
-        ({"file": (io.BytesIO(b"x"), "archive.txt.gz")}, "Only these kinds of file"),
-        ({"file": (io.BytesIO(b"x"), "README")}, "Only these kinds of file"),
-        ({"file": (io.BytesIO(b"x"), "txt")}, "Only these kinds of file"),
+        # (content, filename): a file part, built afresh by each test
+        ({"file": (b"", "")}, "Choose a file to upload."),
+        ({"file": (b"MZ", "setup.exe")}, "Only these kinds of file"),
+        ({"file": (b"<?php", "shell.php")}, "Only these kinds of file"),
+        ({"file": (b"x", "archive.txt.gz")}, "Only these kinds of file"),
+        ({"file": (b"x", "README")}, "Only these kinds of file"),
+        ({"file": (b"x", "txt")}, "Only these kinds of file"),
     ],
     ids=[
         "missing-part",
@@ -157,9 +169,16 @@ def test_two_uploads_of_the_same_name_are_both_kept(
     ],
 )
 def test_bad_uploads_are_refused_with_400_and_nothing_stored(
-    client: FlaskClient, uploads: Path, data: dict[str, object], message: str
+    client: FlaskClient,
+    uploads: Path,
+    data: dict[str, str | tuple[bytes, str]],
+    message: str,
 ) -> None:
-    r = client.post("/", data=data)
+    form = {
+        key: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
+        for key, value in data.items()
+    }
+    r = client.post("/", data=form)
     assert r.status_code == 400, r.text
     error = BeautifulSoup(r.text, "html.parser").select_one("form .error")
     assert error is not None
@@ -187,6 +206,10 @@ def test_refusal_names_the_allowed_types(client: FlaskClient) -> None:
         ("My résumé.pdf", "My_resume.pdf"),
         ("文件.txt", "upload.txt"),
         ("...txt", "upload.txt"),
+        ("my-notes.txt", "my-notes.txt"),  # shown after the first "-" only
+        ("TAX..txt", "TAX.txt"),
+        # Cut at STEM_MAX: no "_" or "." left at the end of the stem.
+        ("a" * 99 + "_b.txt", "a" * 99 + ".txt"),
         ("evil.html\x00.txt", "evil.html.txt"),
         ("a" * 1000 + ".txt", "a" * storage.STEM_MAX + ".txt"),
     ],
@@ -250,11 +273,59 @@ def test_the_list_shows_a_page_of_the_newest_uploads_and_links_to_the_others(
         {"prev": f"{prefix}/?page=2#uploads"},
     )
     assert a_page(client, last[2]["prev"]) == second
+    assert a_page(client, f"{prefix}/?page=000000002") == second  # 9 digits
+
+
+def test_the_list_shows_20_uploads_a_page(client: FlaskClient, uploads: Path) -> None:
+    for n in range(21):
+        (uploads / f"{n:032x}-f{n}.txt").write_bytes(b"abc")
+    names, pager, _ = a_page(client, "/")
+    assert names == [f"f{n}.txt" for n in range(20, 0, -1)]
+    assert pager == "Page 1 of 2 Older"
+
+
+def test_the_list_shows_each_uploads_size_and_time_in_utc(
+    client: FlaskClient, uploads: Path
+) -> None:
+    assert upload(client, "notes.txt", b"x" * 2048).status_code == 303
+    [path] = uploads.iterdir()
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13:20 UTC
+    soup = BeautifulSoup(client.get("/").text, "html.parser")
+    [row] = soup.select("#uploads + table tbody tr")
+    assert [td.text for td in row.select("td")] == [
+        "notes.txt",
+        "2.0 KiB",
+        "2023-11-14 22:13 UTC",
+    ]
+    time = row.select_one("time")
+    assert time is not None
+    assert time["datetime"] == "2023-11-14T22:13:20+00:00"
 
 
 @pytest.mark.parametrize(
     ("uploaded", "number"),
-    [(0, "2"), (5, "4"), (5, "0"), (5, "-1"), (5, "two"), (5, "1.5"), (5, "9" * 5000)],
+    [
+        (0, "2"),
+        (5, "4"),
+        (5, "0"),
+        (5, "-1"),
+        (5, "two"),
+        (5, "1.5"),
+        (5, "\u0661"),  # ARABIC-INDIC DIGIT ONE: a digit, but not ASCII
+        (5, "0000000001"),  # 10 digits: more than a page number has
+        (5, "9" * 5000),
+    ],
+    ids=[
+        "empty",
+        "past",
+        "zero",
+        "negative",
+        "word",
+        "decimal",
+        "arabic-one",
+        "ten-digits",
+        "huge",
+    ],
 )
 def test_a_page_past_the_list_is_a_404_page(
     config: dict[str, object], uploaded: int, number: str
@@ -264,7 +335,7 @@ def test_a_page_past_the_list_is_a_404_page(
         assert upload(client, "notes.txt").status_code == 303
     r = client.get(f"/?page={number}")
     assert r.status_code == 404, r.text
-    assert "There is no such page of uploads." in r.text
+    assert error_page(r) == ("404 Not Found", "There is no such page of uploads.")
     assert "Back to the uploads" in r.text
 
 
@@ -320,6 +391,20 @@ def test_a_path_in_the_download_url_is_a_404_page(client: FlaskClient) -> None:
     assert "Back to the uploads" in r.text
 
 
+def test_a_symlink_in_the_folder_is_neither_listed_nor_served(
+    client: FlaskClient, uploads: Path, tmp_path: Path
+) -> None:
+    """A link named like an upload, put there by someone else, could point at any
+    file on the server."""
+    (tmp_path / "secret.txt").write_bytes(b"secret")
+    name = "0123456789abcdef0123456789abcdef-secret.txt"
+    (uploads / name).symlink_to(tmp_path / "secret.txt")
+    assert listed(client) == {}
+    r = client.get(f"/files/{name}")
+    assert r.status_code == 404, r.text
+    assert "There is no upload by that name." in r.text
+
+
 def test_a_partial_file_is_neither_listed_nor_served(
     client: FlaskClient, uploads: Path
 ) -> None:
@@ -350,21 +435,54 @@ def assert_too_large(r: TestResponse, message: str) -> None:
     assert soup.select_one("main p").text == message  # type: ignore[union-attr]
 
 
-def test_a_file_up_to_the_limit_is_stored(client: FlaskClient, uploads: Path) -> None:
-    # The bytes Werkzeug's multipart parser might take for a boundary, in every
-    # 64 KiB chunk it reads: the MAX_FORM_MEMORY_SIZE trap (see __init__.py).
-    content = b"\r\n--" * ((10 * MiB - 1024) // 4)
-    r = upload(client, "big.txt", content)
-    assert r.status_code == 303, r.text
-    assert list(stored(uploads).values()) == [content]
+def form_of_size(size: int, **fields: str) -> tuple[bytes, bytes]:
+    r"""A form body of exactly `size` bytes: the fields, then big.txt filling
+    the rest; the body and the file's content. The file is "\r\n--" over and
+    over, what Werkzeug's parser might take for the start of a boundary in
+    every 64 KiB chunk it reads: the MAX_FORM_MEMORY_SIZE trap (see
+    __init__.py)."""
+
+    def body(content: bytes) -> bytes:
+        file = FileStorage(io.BytesIO(content), "big.txt")
+        return encode_multipart({**fields, "file": file}, boundary="limit")[1]
+
+    length = size - (len(body(b"x")) - 1)  # an empty file is encoded apart
+    content = (b"\r\n--" * (length // 4 + 1))[:length]
+    return body(content), content
 
 
-def test_an_oversized_upload_is_a_friendly_413_and_leaves_nothing(
-    client: FlaskClient, uploads: Path
+@werkzeug_leaves_the_spool_open
+@pytest.mark.parametrize(
+    ("size", "fields", "refusal"),
+    [
+        (10 * MiB, {}, None),
+        (10 * MiB + 1, {}, "That file is too big: uploads can be up to 10.0 MiB."),
+        # Within MAX_CONTENT_LENGTH, so the 413 is for another limit.
+        (
+            10 * MiB,
+            {f"field{n}": "x" for n in range(10)},
+            "That form sent more, or longer, fields than the upload form has.",
+        ),
+    ],
+    ids=["at-the-limit", "one-byte-over", "at-the-limit-with-too-many-parts"],
+)
+def test_a_body_up_to_max_content_length_is_stored_and_one_byte_more_is_a_413(
+    client: FlaskClient,
+    uploads: Path,
+    size: int,
+    fields: dict[str, str],
+    refusal: str | None,
 ) -> None:
-    r = upload(client, "huge.txt", b"x" * (10 * MiB + 1))
-    assert_too_large(r, "That file is too big: uploads can be up to 10.0 MiB.")
-    assert stored(uploads) == {}
+    body, content = form_of_size(size, **fields)
+    r = client.post("/", data=body, content_type="multipart/form-data; boundary=limit")
+    assert r.request.content_length == size
+    if refusal is None:
+        assert r.status_code == 303, r.text
+        assert list(stored(uploads).values()) == [content]
+    else:
+        assert_too_large(r, refusal)
+        assert stored(uploads) == {}
+    gc.collect()
 
 
 @werkzeug_leaves_the_spool_open
@@ -399,34 +517,48 @@ def test_a_streamed_upload_without_content_length_is_cut_off_at_the_limit(
 
 @werkzeug_leaves_the_spool_open
 @pytest.mark.parametrize(
-    "extra",
+    ("extra", "refused"),
     [
-        {f"field{n}": "x" for n in range(20)},  # MAX_FORM_PARTS
-        {"comment": "x" * (200 * 1024)},  # MAX_FORM_MEMORY_SIZE
+        # The file and 9 fields: the 10 parts of MAX_FORM_PARTS.
+        ({f"field{n}": "x" for n in range(9)}, False),
+        ({f"field{n}": "x" for n in range(10)}, True),
+        # A text field of MAX_FORM_MEMORY_SIZE (128 KiB).
+        ({"comment": "x" * (128 * 1024)}, False),
+        ({"comment": "x" * (128 * 1024 + 1)}, True),
     ],
-    ids=["too-many-parts", "text-field-too-long"],
+    ids=["parts-at-the-limit", "one-part-more", "field-at-the-limit", "field-longer"],
 )
-def test_form_limits_are_a_friendly_413_and_leave_nothing(
-    client: FlaskClient, uploads: Path, extra: dict[str, str]
+def test_form_limits_take_a_form_at_the_limit_and_refuse_more_with_a_413(
+    client: FlaskClient, uploads: Path, extra: dict[str, str], refused: bool
 ) -> None:
     r = upload(client, "hello.txt", b"hello", **extra)
-    assert_too_large(
-        r, "That form sent more, or longer, fields than the upload form has."
-    )
-    assert stored(uploads) == {}
+    if refused:
+        assert_too_large(
+            r, "That form sent more, or longer, fields than the upload form has."
+        )
+        assert stored(uploads) == {}
+    else:
+        assert r.status_code == 303, r.text
+        assert list(stored(uploads).values()) == [b"hello"]
     gc.collect()
 
 
 def test_a_failed_write_leaves_no_partial_file(app: Flask, uploads: Path) -> None:
+    while_written: list[str] = []
+
     class DiskFullHalfway(io.BytesIO):
         def read(self, size: int | None = -1) -> bytes:
             if self.tell():
+                while_written.extend(path.name for path in uploads.iterdir())
                 raise OSError(errno.ENOSPC, "No space left on device")
             return super().read(4)
 
     file = FileStorage(DiskFullHalfway(b"0123456789"), "notes.txt")
     with app.app_context(), pytest.raises(OSError, match="No space"):
         storage.save(file, "notes.txt")
+    # Written under a hidden name in the folder itself, then removed.
+    [partial] = while_written
+    assert partial.startswith(".partial-")
     assert stored(uploads) == {}
 
 
@@ -486,6 +618,58 @@ def test_the_drop_stores_up_to_its_caps_then_refuses_with_409_and_keeps_nothing(
     assert sorted(stored(uploads).values()) == sorted(kept)
 
 
+@pytest.mark.parametrize(
+    ("old_files", "old_size", "accepted", "refusal"),
+    [
+        # 999 files: room for one more.
+        (999, 3, [b"1"], "The file drop is full: it keeps at most 1000 files."),
+        # 1 GiB less 5 bytes: room for 5 more.
+        (
+            1,
+            1024 * MiB - 5,
+            [b"12345"],
+            "The file drop is full: this file is 1 Byte, "
+            "and only 0 Bytes of the drop's 1.0 GiB are free.",
+        ),
+        # Over the cap (it was lowered): no room, and not less than none.
+        (
+            1,
+            1024 * MiB + 1,
+            [],
+            "The file drop is full: this file is 1 Byte, "
+            "and only 0 Bytes of the drop's 1.0 GiB are free.",
+        ),
+    ],
+    ids=["files", "bytes", "over"],
+)
+def test_the_drop_keeps_1000_files_and_1_gib_by_default(
+    client: FlaskClient,
+    uploads: Path,
+    tmp_path: Path,
+    old_files: int,
+    old_size: int,
+    accepted: list[bytes],
+    refusal: str,
+) -> None:
+    # Sparse, and hard links to it: the sizes, with neither the disk space
+    # nor the time to write them.
+    old = tmp_path / "old"
+    old.touch()
+    os.truncate(old, old_size)
+    for n in range(old_files):
+        os.link(old, uploads / f"{n:032x}-old.txt")
+    for content in accepted:
+        r = upload(client, "notes.txt", content)
+        assert r.status_code == 303, r.text
+    r = upload(client, "notes.txt", b"1")
+    assert r.status_code == 409, r.text
+    error = BeautifulSoup(r.text, "html.parser").select_one("form .error")
+    assert error is not None
+    assert error.text == refusal
+    # Counted, not read: a sparse GiB reads as a GiB of zeros.
+    assert len(list(uploads.iterdir())) == old_files + len(accepted)
+
+
 # The more files the drop holds, the longer it takes to count and measure them
 # before it stores one more: the wider the gap that racing uploads would slip
 # through, were the check and the write not held together.
@@ -493,9 +677,12 @@ OLD = 500
 
 
 def fill_with_old_uploads(folder: Path) -> None:
+    """OLD files of 3 bytes: hard links to one, much faster to make than files."""
     folder.mkdir(parents=True, exist_ok=True)
+    old = folder.parent / "old.txt"
+    old.write_bytes(b"abc")
     for n in range(OLD):
-        (folder / f"{n:032x}-old.txt").write_bytes(b"abc")
+        os.link(old, folder / f"{n:032x}-old.txt")
 
 
 @pytest.mark.parametrize(
@@ -528,6 +715,7 @@ def test_the_caps_hold_when_uploads_race_in_threads(
 WORKER = """
 import io, json, sys
 from filedrop import create_app
+from filedrop import MISSING_KEY
 
 client = create_app(json.loads(sys.argv[1])).test_client()
 print("ready", flush=True)
@@ -538,6 +726,8 @@ statuses = [
 ]
 print(json.dumps(statuses))
 """
+# Only what the worker needs: not the test's own settings, such as mutmut's.
+WORKER_ENV = {"PATH": os.environ.get("PATH", "")}
 
 
 @pytest.mark.parametrize(
@@ -555,7 +745,7 @@ def test_the_caps_hold_when_uploads_race_in_worker_processes(
         workers = []
         for _ in range(4):
             worker = stack.enter_context(
-                Popen(command, stdin=PIPE, stdout=PIPE, text=True)
+                Popen(command, stdin=PIPE, stdout=PIPE, text=True, env=WORKER_ENV)
             )
             stack.callback(worker.kill)  # before Popen's exit waits for it
             workers.append(worker)
@@ -573,6 +763,192 @@ def test_the_caps_hold_when_uploads_race_in_worker_processes(
         ]
     assert sorted(statuses) == [303] * 6 + [409] * 14
     assert len(stored(uploads)) == OLD + 6  # and no partial file
+
+
+# --- Bad requests ---------------------------------------------------------------
+
+
+def error_page(r: TestResponse) -> tuple[str, str]:
+    """The heading and the message of the app's own error page."""
+    soup = BeautifulSoup(r.text, "html.parser")
+    assert soup.select_one("header a") is not None  # the app's layout
+    heading, message = soup.select_one("main h1"), soup.select_one("main h1 + p")
+    assert heading is not None and message is not None
+    return heading.text, message.text
+
+
+# A part with no name, after the file part.
+NAMELESS = {
+    "text-field": b"Content-Disposition: form-data\r\n\r\nx",
+    "file": b'Content-Disposition: form-data; filename="b.txt"\r\n\r\nx',
+}
+
+
+@pytest.mark.parametrize("csrf", [False, True], ids=["csrf-off", "csrf-on"])
+@pytest.mark.parametrize("part", list(NAMELESS))
+def test_a_part_with_no_name_is_a_400_page(
+    config: dict[str, object], uploads: Path, part: str, csrf: bool
+) -> None:
+    client = create_app({**config, "WTF_CSRF_ENABLED": csrf}).test_client()
+    body = b"".join(
+        [
+            b"--b\r\n",
+            b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n',
+            b"\r\nhello\r\n--b\r\n",
+            NAMELESS[part],
+            b"\r\n--b--\r\n",
+        ]
+    )
+    r = client.post("/", data=body, content_type="multipart/form-data; boundary=b")
+    assert r.status_code == 400, r.text
+    assert error_page(r) == (
+        "400 Bad Request",
+        "Every part of a multipart form needs a name.",
+    )
+    assert stored(uploads) == {}
+
+
+class InvalidChunkSize(Exception):
+    """Like gunicorn's: raised by the server while reading, and no OSError."""
+
+
+class MalformedChunkedBody:
+    """The server's input stream for a body whose chunks it cannot decode."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise InvalidChunkSize("+0")
+
+
+def test_a_body_the_server_cannot_decode_is_a_400_page(
+    client: FlaskClient, uploads: Path
+) -> None:
+    r = client.post(
+        "/",
+        content_type="multipart/form-data; boundary=b",
+        environ_overrides={
+            "wsgi.input": MalformedChunkedBody(),
+            "CONTENT_LENGTH": "100",
+        },
+    )
+    assert r.status_code == 400, r.text
+    assert error_page(r) == (
+        "400 Bad Request",
+        "The browser (or proxy) sent a request that this server could not understand.",
+    )
+    assert stored(uploads) == {}
+
+
+def test_a_wrong_method_is_a_405_page_that_says_which_methods_are_allowed(
+    client: FlaskClient,
+) -> None:
+    r = client.post("/files/0123456789abcdef0123456789abcdef-notes.txt")
+    assert r.status_code == 405, r.text
+    assert set(r.allow) == {"GET", "HEAD", "OPTIONS"}
+    assert r.mimetype == "text/html"
+    assert error_page(r)[0] == "405 Method Not Allowed"
+
+
+@pytest.mark.parametrize(
+    ("trusted_hosts", "host", "message"),
+    [
+        (["drop.test"], "evil.test", "Host 'evil.test' is not trusted."),
+        # Not a host name (a label over 63 characters): Werkzeug's BadHost.
+        (
+            None,
+            "a" * 64 + ".test",
+            "The browser (or proxy) sent a request that this server could not "
+            "understand.",
+        ),
+    ],
+    ids=["untrusted", "not-a-host-name"],
+)
+def test_a_host_no_url_can_be_built_for_is_a_plain_400(
+    config: dict[str, object], trusted_hosts: list[str] | None, host: str, message: str
+) -> None:
+    client = create_app({**config, "TRUSTED_HOSTS": trusted_hosts}).test_client()
+    r = client.get("/", headers={"Host": host})
+    assert r.status_code == 400, r.text
+    # No URL can be built for this host, so no page with links either.
+    assert r.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert r.text == f"400 Bad Request: {message}"
+
+
+# --- Configuration ----------------------------------------------------------------
+
+
+@pytest.fixture
+def instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Apps built as deployed (no test config) get this instance folder, the
+    parent of the test's upload folder, instead of instance/ beside the
+    package; and none of the developer's FLASK_* variables."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+    path = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("config_py", "environ", "secret"),
+    [
+        (None, {"FLASK_SECRET_KEY": "from env"}, "from env"),
+        ('SECRET_KEY = "from config.py"\n', {}, "from config.py"),
+        (
+            'SECRET_KEY = "from config.py"\n',
+            {"FLASK_SECRET_KEY": "from env"},
+            "from env",
+        ),
+    ],
+    ids=["env", "config-py", "env-over-config-py"],
+)
+def test_as_deployed_the_app_reads_instance_config_py_then_flask_variables(
+    instance_folder: Path,
+    uploads: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config_py: str | None,
+    environ: dict[str, str],
+    secret: str,
+) -> None:
+    if config_py is not None:
+        instance_folder.mkdir()
+        (instance_folder / "config.py").write_text(config_py)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = create_app()
+    assert app.secret_key == secret
+    # CSRF is on, and uploads go to instance/uploads.
+    client = app.test_client()
+    token = csrf_token(client.get("/").text)
+    assert upload(client, "notes.txt", csrf_token=token).status_code == 303
+    assert list(stored(uploads).values()) == [b"hello"]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": 12345},
+        {"TESTING": True, "SECRET_KEY": ""},
+    ],
+    ids=["none", "empty", "number", "empty-when-testing"],
+)
+def test_without_a_secret_key_the_app_refuses_to_start(
+    tmp_path: Path, settings: dict[str, object]
+) -> None:
+    with pytest.raises(RuntimeError, match=re.escape(MISSING_KEY)):
+        create_app({"UPLOAD_FOLDER": str(tmp_path / "uploads"), **settings})
+
+
+@pytest.mark.parametrize("mode", ["TESTING", "DEBUG"])
+def test_testing_or_debug_mode_without_a_secret_key_uses_a_development_one(
+    config: dict[str, object], mode: str
+) -> None:
+    settings = {**config, "TESTING": False, "SECRET_KEY": None, mode: True}
+    client = create_app(settings).test_client()
+    assert upload(client, "notes.txt").status_code == 303
+    assert "Uploaded “notes.txt”." in client.get("/").text
 
 
 # --- CSRF ----------------------------------------------------------------------
