@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
-    if request.path.split("/", 2)[1].lower() != "api":  # /API/x too, as in shell.py
+    if request.path.split("/")[1].lower() != "api":  # /API/x too, as in shell.py
         return error  # Flask's own page: a missing file needs no other
     # Keep what the error says in its headers (Allow on a 405), not its HTML type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}

@@ -203,8 +203,28 @@ def test_an_unknown_planet_is_the_apis_own_404(client: FlaskClient, slug: str) -
 def test_the_api_takes_only_get(client: FlaskClient) -> None:
     response = client.post("/api/planets", json={"name": "Pluto"})
     assert response.status_code == 405, response.text
-    assert response.json is not None
-    assert response.json["error"] == "Method Not Allowed"
+    assert response.json == {
+        "error": "Method Not Allowed",
+        "message": "The method is not allowed for the requested URL.",
+    }
+    # The JSON answer keeps the error's headers: Allow says what to use instead.
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("config", [{"TESTING": True, "TRUSTED_HOSTS": ["guide.test"]}])
+def test_the_factory_applies_its_config(client: FlaskClient) -> None:
+    """create_app({...}) takes the config: here a host check, JSON under /api."""
+    assert_the_page(client.get("/planets/mars", base_url="http://guide.test"))
+    response = client.get("/api/planets", base_url="http://evil.test")
+    assert response.status_code == 400, response.text
+    assert response.json == {
+        "error": "Bad Request",
+        "message": "Host 'evil.test' is not trusted.",
+    }
+    message = "Host &#39;evil.test&#39; is not trusted."
+    assert_error_page(
+        client.get("/planets/mars", base_url="http://evil.test"), 400, message
+    )
 
 
 # --- In a browser ---------------------------------------------------------------
