@@ -247,13 +247,19 @@ def test_each_page_hands_javascript_the_api_url_with_the_prefix(
     assert sources == expected
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_each_page_has_the_form_its_script_reads(
-    client: FlaskClient, variant: str
+@pytest.mark.parametrize(
+    ("variant", "label"),
+    [("jquery", "jQuery"), ("fetch", "fetch()"), ("xhr", "XMLHttpRequest")],
+)
+def test_each_page_has_the_form_its_script_reads_under_its_own_title(
+    client: FlaskClient, variant: str, label: str
 ) -> None:
     response = client.get(f"/{variant}")
     assert response.status_code == 200, response.text
     soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None and soup.h1 is not None, response.text
+    assert soup.title.get_text() == f"Add with {label} · Adder"
+    assert soup.h1.get_text() == f"Add with {label}"
     form = soup.find("form", id="adder")
     assert isinstance(form, Tag), response.text
     fields = [str(field["name"]) for field in form.find_all("input")]
