@@ -32,6 +32,8 @@ from fabric import Connection
 from flask.testing import FlaskClient
 from invoke.context import Context
 from invoke.exceptions import Exit
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
 
 from deployable_app import create_app
 from deployable_app import SETTINGS_VARIABLE
@@ -109,10 +111,39 @@ def test_a_settings_file_that_is_missing_stops_the_start(
         create_app()  # no test config: as on the server
 
 
-def test_an_unknown_api_path_is_a_json_404(client: FlaskClient) -> None:
-    response = client.get("/api/nothing")
+def test_the_test_config_is_applied_over_the_defaults() -> None:
+    app = create_app({"TESTING": True, "SITE_NAME": "Under test"})
+    page = app.test_client().get("/")
+    assert page.status_code == 200, page.text
+    assert "<h1>Under test</h1>" in page.text
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/nothing"])
+def test_an_unknown_api_path_is_a_json_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
     assert response.status_code == 404, response.text
-    assert response.json is not None and response.json["error"] == "Not Found"
+    assert response.json == {"error": "Not Found", "message": NotFound.description}
+
+
+def test_a_wrong_method_on_the_api_is_a_json_405_that_keeps_allow(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/api/health")
+    assert response.status_code == 405, response.text
+    assert response.json == {
+        "error": "Method Not Allowed",
+        "message": MethodNotAllowed.description,
+    }
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("path", ["/nothing", "/apiary"])
+def test_an_unknown_page_is_flasks_html_404(client: FlaskClient, path: str) -> None:
+    """Only /api and below answer in JSON; pages keep Flask's own error page."""
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert response.mimetype == "text/html"
+    assert "<h1>Not Found</h1>" in response.text
 
 
 # --- The deploy, over SSH -----------------------------------------------------
