@@ -42,7 +42,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # This app's Redis keys start with it, and cache.clear() deletes only
         # those, not whatever else shares the database (a Celery queue...).
         CACHE_KEY_PREFIX="book_reviews:",
-        CACHE_DEFAULT_TIMEOUT=300,  # for entries whose decorator names none
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)  # instance/config.py

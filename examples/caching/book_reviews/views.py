@@ -37,9 +37,9 @@ SUMMARY_SECONDS = 24 * 3600
 
 
 def only_successes(response: object) -> bool:
-    """Flask-Caching 2.5 caches an abort() too (as Werkzeug's Response): keep
-    error answers out."""
-    return not isinstance(response, Response) or response.status_code == 200
+    """Flask-Caching 2.5 caches an abort() too, handing it here as Werkzeug's
+    Response (the page itself is a str): keep those error answers out."""
+    return not isinstance(response, Response)
 
 
 def search_key() -> str:

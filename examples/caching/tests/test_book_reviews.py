@@ -4,12 +4,18 @@ Redis server; hits and misses are counted, never timed."""
 
 from __future__ import annotations
 
+import io
+import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as StillWaiting
+from datetime import datetime
+from datetime import timedelta
+from datetime import tzinfo
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +55,23 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counts
 
 
+class ServerClock(datetime):
+    """Always 12:34:56 UTC, on a server whose local time is 5 hours ahead."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:
+        instant = datetime(2026, 1, 2, 12, 34, 56, tzinfo=UTC)
+        local = instant.replace(tzinfo=None) + timedelta(hours=5)
+        return instant.astimezone(tz) if tz else local
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages' times read from `ServerClock`: what they show, exactly."""
+    monkeypatch.setattr(books, "datetime", ServerClock)
+    monkeypatch.setattr(views, "datetime", ServerClock)
+
+
 def get(client: FlaskClient, path: str) -> TestResponse:
     response = client.get(path)
     assert response.status_code == 200, response.text
@@ -72,7 +95,10 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Book reviews"
-    assert message in response.text
+    heading = soup.find("h1")
+    assert heading is not None and heading.get_text() == f"{status} {name}"
+    message_shown = heading.find_next_sibling("p")
+    assert message_shown is not None and message_shown.get_text() == message
     link = soup.find("a", string="Back to the books")
     assert link is not None, response.text
     assert link.get("href") == "/"
@@ -125,6 +151,91 @@ def seconds_left(app: Flask, key: str) -> float:
     return float(expires - time.time())
 
 
+# --- The configuration -----------------------------------------------------------
+
+MISSING_KEY = (
+    "Set a secret key: export FLASK_SECRET_KEY=$(python3 -c "
+    "'import secrets; print(secrets.token_hex())'), or run with --debug."
+)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": 12345},
+        {"TESTING": True, "SECRET_KEY": ""},
+    ],
+    ids=["none", "empty", "not-a-string", "empty-in-testing"],
+)
+def test_the_app_refuses_to_start_without_a_secret_key(
+    tmp_path: Path, settings: dict[str, object]
+) -> None:
+    database = str(tmp_path / "book_reviews.sqlite")
+    with pytest.raises(RuntimeError) as refused:
+        create_app({"DATABASE": database, **settings})
+    assert str(refused.value) == MISSING_KEY
+
+
+@pytest.mark.parametrize("mode", ["DEBUG", "TESTING"])
+def test_debug_and_testing_run_on_a_development_secret(
+    tmp_path: Path, mode: str
+) -> None:
+    app = create_app(
+        {mode: True, "DATABASE": str(tmp_path / "db.sqlite"), "WTF_CSRF_ENABLED": False}
+    )
+    client = app.test_client()
+    review(client, 1, 5, "Signed.")
+    assert "Signed." in get(client, "/mine").text  # the session cookie was signed
+
+
+def test_the_session_cookie_is_samesite_lax(client: FlaskClient) -> None:
+    review(client, 1, 5)
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.same_site == "Lax"
+
+
+def test_the_instance_config_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instance/config.py, as deployed; the instance folder is moved to
+    tmp_path so that the test writes nothing into the package."""
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda _: str(tmp_path))
+    (tmp_path / "config.py").write_text('SECRET_KEY = "instance"\nREVIEWS_MAX = 2\n')
+    monkeypatch.setenv("FLASK_SECRET_KEY", "environment")
+    app = create_app()
+    assert app.config["DATABASE"] == str(tmp_path / "book_reviews.sqlite")
+    assert app.config["REVIEWS_MAX"] == 2
+    assert app.secret_key == "environment"
+
+
+def test_redis_is_looked_for_on_this_machine_without_redis_url(
+    config: dict[str, object],
+) -> None:
+    app = create_app({**config, "CACHE_TYPE": "RedisCache"})
+    pool = app.extensions["cache"][cache]._write_client.connection_pool
+    kwargs = pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("127.0.0.1", 6379, 0)
+
+
+def test_a_request_uses_one_database_connection_and_closes_it(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args: Any) -> sqlite3.Connection:
+        opened.append(real_connect(*args))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    get(client, "/books/1")  # the book, its summary and its reviews: three reads
+    [connection] = opened
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        connection.execute("SELECT 1")
+
+
 # --- The backends ---------------------------------------------------------------
 
 
@@ -175,6 +286,20 @@ def test_the_search_page_is_computed_once_then_served_from_the_cache(
     assert again.text == first.text  # the same "Rendered at" time too
     assert "Persuasion" in first.text
     assert "Dracula" not in first.text
+
+
+def test_the_search_page_shows_the_search_and_when_it_was_computed(
+    client: FlaskClient, clock: None
+) -> None:
+    soup = BeautifulSoup(get(client, "/?q=+austen+&sort=year").text, "html.parser")
+    search = soup.select_one("input[name=q]")
+    assert search is not None and search.get("value") == "austen"
+    chosen = soup.select_one("select[name=sort] option[selected]")
+    assert chosen is not None and chosen.get("value") == "year"
+    assert " ".join(soup.select("small")[-1].get_text().split()) == (
+        "Rendered at 12:34:56 UTC. This page, for this query, comes"
+        " from the cache for 60 seconds: reload it and the time stays."
+    )
 
 
 @pytest.mark.parametrize(
@@ -267,8 +392,6 @@ def test_entries_carry_their_timeouts(app: Flask, client: FlaskClient) -> None:
         # Long: dropped on each review, the timeout is only a safety net.
         summary = seconds_left(app, summary_key(2))
         assert views.SUMMARY_SECONDS - 60 < summary <= views.SUMMARY_SECONDS
-        cache.set("no-timeout-given", 1)  # CACHE_DEFAULT_TIMEOUT applies
-        assert 0 < seconds_left(app, "no-timeout-given") <= 300
 
 
 @pytest.mark.parametrize(
@@ -279,6 +402,19 @@ def test_entries_carry_their_timeouts(app: Flask, client: FlaskClient) -> None:
         ("q=+DRAC+", ["Dracula"]),
         ("q=%25", []),  # LIKE's wildcards are searched for as characters
         ("q=_", []),
+        ("q=%5Ca", []),  # and so is its escape character: not "a"
+        ("q=" + "a" * 100, []),  # the longest search
+        ("q=+" + "e" * 100 + "+", []),  # spaces around it do not count
+    ],
+    ids=[
+        "austen",
+        "by-year",
+        "spaces",
+        "percent",
+        "underscore",
+        "backslash",
+        "longest",
+        "longest-with-spaces",
     ],
 )
 def test_search_finds_titles_and_authors(
@@ -354,12 +490,21 @@ def test_without_the_drop_the_summary_would_be_stale(
     assert "2.0 stars on average, from 1 review." in get(client, "/books/3").text
 
 
-def test_the_summary_counts_and_averages_the_stars(client: FlaskClient) -> None:
-    for stars in (5, 4, 4):
-        review(client, 6, stars)
+def test_the_summary_counts_and_averages_the_stars(
+    client: FlaskClient, clock: None
+) -> None:
+    for n, stars in enumerate((1, 3, 3, 5, 5, 5), start=1):
+        review(client, 6, stars, f"Review {n}")
     page = get(client, "/books/6").text
-    assert "4.3 stars on average, from 3 reviews." in page
-    assert "<td>0</td><td>0</td><td>0</td><td>2</td><td>1</td>" in page
+    assert "3.7 stars on average, from 6 reviews." in page
+    # 1 to 5 stars: each count in its own column
+    assert "<td>1</td><td>0</td><td>2</td><td>0</td><td>3</td>" in page
+    assert "Summary computed at 12:34:56 UTC and kept" in page
+    # The five latest reviews, newest first
+    shown = BeautifulSoup(page, "html.parser").select("li span")
+    assert [span.get_text() for span in shown] == [
+        f"Review {n}" for n in (6, 5, 4, 3, 2)
+    ]
 
 
 # --- Writing a review -----------------------------------------------------------
@@ -436,8 +581,27 @@ def test_with_redis_frozen_nothing_hangs(
         assert books.latest_reviews(9) == []
 
 
+def test_a_summary_cached_during_the_write_is_dropped_after_the_commit(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another visitor reads the book between the first drop and the commit:
+    the old numbers they cache go with the second drop."""
+    real_add_review = books.add_review
+
+    def read_in_between(*args: Any) -> int | None:
+        assert "No reviews yet." in get(app.test_client(), "/books/7").text
+        return real_add_review(*args)
+
+    monkeypatch.setattr(books, "add_review", read_in_between)
+    review(client, 7, 2)
+    assert "2.0 stars on average, from 1 review." in get(client, "/books/7").text
+
+
 def test_a_cache_failing_just_after_the_commit_keeps_the_review(
-    config: dict[str, object], monkeypatch: pytest.MonkeyPatch, redis_url: str
+    config: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = create_app({**config, "CACHE_TYPE": "RedisCache"})  # at redis_url
     client = app.test_client()
@@ -455,6 +619,10 @@ def test_a_cache_failing_just_after_the_commit_keeps_the_review(
     review(client, 9, 4, "Kept.")
 
     assert len(drops) == 2
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.getMessage() == "Could not drop the summary of book 9"
+    assert logged.exc_info is not None
+    assert str(logged.exc_info[1]) == "Redis went away"
     with app.app_context():
         assert [r["comment"] for r in books.latest_reviews(9)] == ["Kept."]
     # Dropped before the write, so the page shows the new review's numbers.
@@ -472,31 +640,45 @@ def test_a_review_is_stored_and_shown(app: Flask, client: FlaskClient) -> None:
         ]
 
 
+NO_STARS = "Give the book from 1 to 5 stars."
+TOO_LONG = "Keep the comment to 2,000 characters (this one has 2,001)."
+
+
 @pytest.mark.parametrize(
-    ("form", "message"),
+    ("form", "messages", "stars_kept"),
     [
-        ({"comment": "no stars"}, "Give the book from 1 to 5 stars."),
-        ({"stars": "0"}, "Give the book from 1 to 5 stars."),
-        ({"stars": "6"}, "Give the book from 1 to 5 stars."),
-        ({"stars": "four"}, "Give the book from 1 to 5 stars."),
-        (
-            {"stars": "5", "comment": "x" * 2001},
-            "Keep the comment to 2,000 characters (this one has 2,001).",
-        ),
+        ({"comment": "no stars"}, [NO_STARS], None),
+        ({"stars": "0"}, [NO_STARS], None),
+        ({"stars": "6"}, [NO_STARS], None),
+        ({"stars": "four"}, [NO_STARS], None),
+        ({"stars": "5", "comment": "x" * 2001}, [TOO_LONG], "5"),
+        ({"stars": "0", "comment": "x" * 2001}, [NO_STARS, TOO_LONG], None),
     ],
+    ids=["no-stars", "zero", "six", "not-a-number", "long-comment", "both"],
 )
-def test_a_bad_review_is_a_400_and_stores_nothing(
+def test_a_bad_review_is_a_400_with_the_form_as_typed_and_stores_nothing(
     app: Flask,
     client: FlaskClient,
     calls: Counter[str],
     form: dict[str, str],
-    message: str,
+    messages: list[str],
+    stars_kept: str | None,
 ) -> None:
     get(client, "/books/4")
     response = client.post("/books/4/reviews", data=form)
     assert response.status_code == 400, response.text
-    assert message in response.text
-    assert 'action="/books/4/reviews"' in response.text  # the form, to correct
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.title is not None
+    assert soup.title.get_text() == "Frankenstein · Book reviews"
+    page_form = soup.select_one("form[action='/books/4/reviews']")
+    assert page_form is not None, response.text  # the form, to correct
+    assert [p.get_text() for p in page_form.select(".error")] == messages
+    chosen = page_form.select_one("select[name=stars] option[selected]")
+    assert (chosen.get("value") if chosen else None) == stars_kept
+    comment = page_form.select_one("textarea[name=comment]")
+    assert comment is not None
+    assert comment.get_text() == form.get("comment", "")
+    assert comment.get("maxlength") == "2000"
     assert calls["summarise_ratings"] == 1  # nothing written, nothing dropped
     with app.app_context():
         assert books.latest_reviews(4) == []
@@ -514,6 +696,110 @@ def test_an_unknown_book_is_the_apps_404(
     assert_error_page(response, 404, f"There is no book {book_id}.")
 
 
+def test_a_host_no_url_can_be_built_for_is_a_plain_text_400(
+    client: FlaskClient,
+) -> None:
+    """No page with links can be built for it: the error comes as plain text."""
+    response = client.get("/", headers={"Host": "a..b"})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == (
+        "400 Bad Request: The browser (or proxy) sent a request"
+        " that this server could not understand."
+    )
+
+
+class BrokenBody:
+    """A server's input stream that fails as gunicorn's does on a malformed
+    chunked body: with an error of its own, not an OSError."""
+
+    class InvalidChunkSize(Exception):
+        pass
+
+    def read(self, size: int = -1) -> bytes:
+        raise self.InvalidChunkSize("+0")
+
+
+def test_a_body_the_server_cannot_read_is_the_apps_400(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/books/3/reviews",
+        data=b"stars=5",  # what the client sent; the server cannot read it
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": BrokenBody()},
+    )
+    assert_error_page(
+        response,
+        400,
+        "The browser (or proxy) sent a request that this server could not understand.",
+    )
+    with app.app_context():
+        assert books.latest_reviews(3) == []
+
+
+def test_the_body_is_read_up_to_its_content_length_and_no_further(
+    app: Flask, client: FlaskClient
+) -> None:
+    """What a server's stream holds past the body is not part of the form."""
+    body = b"stars=4&comment=Read."
+    response = client.post(
+        "/books/3/reviews",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": io.BytesIO(body + b"+Not+this.")},
+    )
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        assert [r["comment"] for r in books.latest_reviews(3)] == ["Read."]
+
+
+def multipart(*parts: str) -> bytes:
+    """A multipart/form-data body, boundary "b", of the given part headers
+    (each part's content is "5")."""
+    body = "".join(f"--b\r\n{headers}\r\n\r\n5\r\n" for headers in parts)
+    return (body + "--b--\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("parts", "status"),
+    [
+        (['Content-Disposition: form-data; name="stars"'], 303),
+        (
+            [
+                'Content-Disposition: form-data; name="stars"',
+                "Content-Disposition: form-data",
+            ],
+            400,
+        ),
+        (
+            [
+                'Content-Disposition: form-data; name="stars"',
+                'Content-Disposition: form-data; filename="a.txt"',
+            ],
+            400,
+        ),
+    ],
+    ids=["named", "nameless-field", "nameless-file"],
+)
+def test_a_multipart_review_needs_a_name_on_every_part(
+    app: Flask, client: FlaskClient, parts: list[str], status: int
+) -> None:
+    response = client.post(
+        "/books/8/reviews",
+        data=multipart(*parts),
+        content_type="multipart/form-data; boundary=b",
+    )
+    with app.app_context():
+        stored = [r["stars"] for r in books.latest_reviews(8)]
+    if status == 303:
+        assert response.status_code == 303, response.text
+        assert stored == [5]
+    else:
+        assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+        assert stored == []
+
+
 def test_csrf_rejects_a_review_without_the_token_and_accepts_one_with_it(
     config: dict[str, object],
 ) -> None:
@@ -525,7 +811,9 @@ def test_csrf_rejects_a_review_without_the_token_and_accepts_one_with_it(
     response = client.post("/books/5/reviews", data={"stars": "5", "csrf_token": token})
     assert response.status_code == 303, response.text
     with app.app_context():
-        assert [r["stars"] for r in books.latest_reviews(5)] == [5]
+        assert [(r["stars"], r["comment"]) for r in books.latest_reviews(5)] == [
+            (5, "")  # no comment sent: an empty one
+        ]
 
 
 def test_the_longest_review_fits_under_the_body_limit(
@@ -542,7 +830,45 @@ def test_the_longest_review_fits_under_the_body_limit(
         assert [len(r["comment"]) for r in books.latest_reviews(5)] == [2000]
 
 
+@pytest.mark.parametrize(
+    ("size", "status"), [(25 * 1024, 303), (25 * 1024 + 1, 413)], ids=["at", "over"]
+)
+def test_a_body_over_25_kib_is_refused_with_the_apps_413(
+    app: Flask, client: FlaskClient, size: int, status: int
+) -> None:
+    form = b"stars=5&comment=Sized.&padding="
+    body = form + b"x" * (size - len(form))
+    response = client.post(
+        "/books/2/reviews", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    with app.app_context():
+        stored = [r["comment"] for r in books.latest_reviews(2)]
+    if status == 303:
+        assert response.status_code == 303, response.text
+        assert stored == ["Sized."]
+    else:
+        assert_error_page(
+            response, 413, "The data value transmitted exceeds the capacity limit."
+        )
+        assert stored == []
+
+
 # --- The cap on reviews ---------------------------------------------------------
+
+
+def test_the_reviews_stop_at_1000(config: dict[str, object]) -> None:
+    app = create_app(config)
+    client = app.test_client()
+    with app.app_context(), books.get_db() as db:  # 999 in one transaction
+        db.executemany(
+            "INSERT INTO review (book_id, stars, comment) VALUES (1, 3, '')",
+            [()] * 999,
+        )
+    review(client, 2, 4, "The thousandth")
+    response = client.post("/books/3/reviews", data={"stars": "5"})
+    assert response.status_code == 409, response.text
+    assert "The reviews are full: 1,000 at most." in response.text
+    assert len(stored_reviews(app)) == 1000
 
 
 def stored_reviews(app: Flask) -> list[tuple[int, int, str]]:
