@@ -1,10 +1,9 @@
 """test suite: how long the suite takes, as a contributor and a user run it.
 
 - `make pytest` in the repository (`make test` without lint and mypy):
-  pytest-xdist with a worker per core (at most 4) and coverage of every
-  process, timed from start to exit, with where the time went, area by area
-  (pytest's own durations, summed over both workers: the wall time is about
-  half of their sum, plus start-up).
+  pytest-xdist with two workers per core (at most 8), no coverage (that is
+  `make coverage`), timed from start to exit, with where the time went, area
+  by area (pytest's own durations, summed over the workers).
 - Each example's own tests, run in its folder as a user who copied it runs
   them (`pytest` there, one process).
 
@@ -80,7 +79,7 @@ def breakdown(after: dict[str, float], wall: float) -> str:
     lines = [
         "## Where the suite's time goes",
         "",
-        "Test seconds per area (setup, call and teardown, summed over both "
+        "Test seconds per area (setup, call and teardown, summed over all "
         "xdist workers), before issue 29 and in this run.",
         "",
         "| area | before | now |",
