@@ -27,7 +27,8 @@ def add_language_code(endpoint: str, values: dict[str, Any]) -> None:
 
 @bp.url_value_preprocessor
 def pull_language_code(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    activate(values.pop("lang_code", None) if values else None)
+    assert values is not None  # a matched URL: lang_code is in its url_prefix
+    activate(values.pop("lang_code"))
 
 
 PHRASES: dict[str, dict[str, list[str]]] = {

@@ -127,6 +127,27 @@ def test_each_page_is_in_the_language_of_its_url(
 
 
 @pytest.mark.parametrize(
+    ("lang", "topics"),
+    [
+        ("en", [("Greetings", "/en/phrases/greetings"), ("Food", "/en/phrases/food")]),
+        (
+            "fr",
+            [
+                ("Salutations", "/fr/phrases/greetings"),
+                ("Nourriture", "/fr/phrases/food"),
+            ],
+        ),
+    ],
+)
+def test_the_phrasebook_lists_its_topics_in_the_pages_language(
+    client: FlaskClient, lang: str, topics: list[tuple[str, str]]
+) -> None:
+    soup = page(client, f"/{lang}/phrases/")
+    assert soup.main is not None
+    assert [(a.get_text(), str(a["href"])) for a in soup.main.select("li a")] == topics
+
+
+@pytest.mark.parametrize(
     "path", ["/de/", "/de/about", "/de/phrases/", "/de/phrases/greetings"]
 )
 def test_every_link_keeps_the_current_language(client: FlaskClient, path: str) -> None:
