@@ -44,7 +44,7 @@ class CoreStore:
                 lock_for_add(connection)
                 row = connection.execute(statement.returning(self.entry)).one_or_none()
         except IntegrityError as error:  # UNIQUE title: all a valid form can break
-            raise DuplicateTitle(title) from error
+            raise DuplicateTitle from error
         if row is None:  # no room: nothing was inserted
             raise JournalFull
         return row

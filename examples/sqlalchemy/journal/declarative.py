@@ -63,7 +63,7 @@ class DeclarativeStore:
             self.session.commit()
         except IntegrityError as error:  # UNIQUE title: all a valid form can break
             self.session.rollback()
-            raise DuplicateTitle(title) from error
+            raise DuplicateTitle from error
         if entry is None:  # no room: nothing was inserted
             raise JournalFull
         return entry

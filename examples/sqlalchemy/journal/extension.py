@@ -61,7 +61,7 @@ class FlaskSQLAlchemyStore:
             db.session.commit()
         except IntegrityError as error:  # UNIQUE title: all a valid form can break
             db.session.rollback()
-            raise DuplicateTitle(title) from error
+            raise DuplicateTitle from error
         if entry is None:  # no room: nothing was inserted
             raise JournalFull
         return entry

@@ -9,12 +9,16 @@ but for the few that only read: they share an app on a journal of one entry.
 from __future__ import annotations
 
 import functools
+import io
 import re
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,24 +36,29 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy import Engine
 from sqlalchemy import event
+from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import Table
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import Rule
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
 from journal import create_app
+from journal import MISSING_KEY
 from journal import STYLES
 from journal import tables
 from journal.core import CoreStore
 from journal.store import current_store
 from journal.store import DuplicateTitle
+from journal.store import Page
 from journal.store import utcnow
 
 
@@ -157,18 +166,45 @@ def test_create_stores_the_entry_and_redirects_to_it(
     response = client.post("/new", data={"title": "  First day  ", "body": "Rain."})
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/1"
+    # The flash rides in the session cookie, sent on a link from elsewhere only.
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
     assert stored(app) == [(1, "First day", "Rain.")]  # title stripped
     page = client.get("/1").text
     assert "Created “First day”." in page  # the flashed confirmation
     assert "Rain." in page
 
 
+def test_the_new_entry_form_is_empty_and_limits_each_field(shared_app: Flask) -> None:
+    response = shared_app.test_client().get("/new")
+    assert response.status_code == 200, response.text
+    form = BeautifulSoup(response.text, "html.parser").select_one("form[action='/new']")
+    assert form is not None, response.text
+    title = form.select_one("input[name='title']")
+    body = form.select_one("textarea[name='body']")
+    assert title is not None and body is not None, response.text
+    assert (title.get("value"), title.get("maxlength")) == ("", "200")
+    assert (body.get_text(), body.get("maxlength")) == ("", "10000")
+    assert form.select(".error") == []
+
+
+@pytest.fixture
+def server_fourteen_hours_ahead() -> Iterator[None]:
+    """The server's local time zone set to UTC+14 (POSIX TZ), so local time is
+    never UTC, whatever the machine's zone."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "KIR-14")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_fourteen_hours_ahead")
 def test_the_created_time_is_stored_and_shown_in_utc(
     app: Flask, client: FlaskClient
 ) -> None:
-    before = utcnow()
+    before = datetime.now(UTC).replace(tzinfo=None)
     entry_id = add_entry(app, "Timed")
-    after = utcnow()
+    after = datetime.now(UTC).replace(tzinfo=None)
     with app.app_context():
         created = current_store().get_or_404(entry_id).created
     assert before <= created <= after
@@ -224,6 +260,71 @@ def test_the_largest_valid_form_fits_under_the_body_limit(
     response = client.post("/new", data=form)
     assert response.status_code == 303, response.text
     assert stored(app) == [(1, "🍵" * 200, "🍵" * 10_000)]
+
+
+BODY_LIMIT = 128 * 1024  # MAX_CONTENT_LENGTH
+FORM = b"title=Padded&body=&padding="
+
+
+def test_a_body_of_exactly_the_limit_is_accepted(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = FORM + b"x" * (BODY_LIMIT - len(FORM))
+    response = client.post(
+        "/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "Padded", "")]
+
+
+def test_a_body_one_byte_over_the_limit_is_the_413_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = FORM + b"x" * (BODY_LIMIT + 1 - len(FORM))
+    response = client.post(
+        "/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert_error_page(response, 413, RequestEntityTooLarge.description)
+    assert stored(app) == []
+
+
+def test_the_body_is_read_up_to_its_content_length_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = b"title=Kept&body=Short."
+    response = client.post(
+        "/new",
+        data=body,  # sets the Content-Length
+        content_type="application/x-www-form-urlencoded",
+        # What follows on the connection is the next request's, not this form's.
+        environ_overrides={"wsgi.input": io.BytesIO(body + b"+and+more")},
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "Kept", "Short.")]
+
+
+class ServerError(Exception):
+    """What gunicorn raises while reading a malformed chunked body: no OSError."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_the_400_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/new",
+        data=b"title=Lost&body=",  # its Content-Length; the server cannot read it
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert_error_page(response, 400, BadRequest.description)
+    assert stored(app) == []
 
 
 # --- The unique title: the database decides, nothing half-stored ----------------
@@ -306,6 +407,26 @@ def test_the_journal_takes_entries_up_to_its_cap_then_refuses_with_a_409(
     assert [row[1] for row in stored(app)] == ["Two", "Three", "Four"]
 
 
+def test_the_journal_holds_a_thousand_entries_by_default(
+    app: Flask, client: FlaskClient, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            insert(tables.entry_table),
+            [
+                {"title": f"Entry {n}", "body": "", "created": utcnow()}
+                for n in range(999)
+            ],
+        )
+    last = client.post("/new", data={"title": "The thousandth", "body": ""})
+    assert last.status_code == 303, last.text
+    refused = client.post("/new", data={"title": "One more", "body": ""})
+    assert refused.status_code == 409, refused.text
+    full = "The journal is full: 1,000 entries at most. Delete one to make room."
+    assert full in refused.text
+    assert len(stored(app)) == 1_000
+
+
 def test_the_cap_holds_when_entries_are_added_at_once(
     make_app: Callable[..., Flask], style: str
 ) -> None:
@@ -366,8 +487,14 @@ def test_create_rejects_bad_input_with_400_and_stores_nothing(
 ) -> None:
     response = client.post("/new", data=form)
     assert response.status_code == 400, response.text
-    assert message in response.text
-    assert '<form method="post" action="/new"' in response.text  # to correct
+    page = BeautifulSoup(response.text, "html.parser").select_one("form[action='/new']")
+    assert page is not None, response.text  # the form again, to correct
+    assert [p.get_text() for p in page.select(".error")] == [message]
+    # What was typed is still there (the title as it would be stored).
+    title = page.select_one("input[name='title']")
+    body = page.select_one("textarea[name='body']")
+    assert title is not None and title.get("value") == form.get("title", "").strip()
+    assert body is not None and body.get_text() == form.get("body", "")
     assert stored(app) == []
 
 
@@ -397,8 +524,74 @@ def test_unknown_entry_is_the_apps_404_page(
     assert_error_page(client.open(path, method=method), 404, message)
 
 
-def test_the_largest_id_is_looked_up_not_refused(shared_app: Flask) -> None:
-    response = shared_app.test_client().get(f"/{2**31 - 1}")
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nv",
+        b'Content-Disposition: form-data; filename="a.txt"\r\n\r\nv',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_without_a_name_is_the_400_page(
+    make_app: Callable[..., Flask], style: str, part: bytes
+) -> None:
+    """With CSRF on, as deployed: the token check cannot read such a part (a 500)."""
+    app = make_app(style, WTF_CSRF_ENABLED=True)
+    response = app.test_client().post(
+        "/new",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert_error_page(response, 400, "Every part of a multipart form needs a name.")
+    assert stored(app) == []
+
+
+def test_a_multipart_form_with_named_parts_is_stored(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post(
+        "/new",
+        data={"title": "Sent as multipart", "body": "Fine."},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(1, "Sent as multipart", "Fine.")]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        (
+            "evil.example",
+            {"TRUSTED_HOSTS": ["localhost"]},
+            "Host 'evil.example' is not trusted.",
+        ),
+    ],
+    ids=["malformed", "untrusted"],
+)
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    make_app: Callable[..., Flask],
+    style: str,
+    host: str,
+    extra: dict[str, object],
+    message: str,
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    client = make_app(style, **extra).test_client()
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", f"/{2**31 - 1}"), ("POST", f"/{2**31 - 1}/delete")]
+)
+def test_the_largest_id_is_looked_up_not_refused(
+    shared_app: Flask, method: str, path: str
+) -> None:
+    response = shared_app.test_client().open(path, method=method)
     assert_error_page(
         response, 404, f"There is no entry {2**31 - 1}. It may have been deleted."
     )
@@ -427,6 +620,7 @@ def test_delete_is_post_only(app: Flask, client: FlaskClient) -> None:
     entry_id = add_entry(app, "Safe")
     response = client.get(f"/{entry_id}/delete")
     assert_error_page(response, 405, "The method is not allowed for the requested URL.")
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert len(stored(app)) == 1
 
 
@@ -460,6 +654,46 @@ def test_the_list_is_paged_twenty_at_a_time(app: Flask, client: FlaskClient) -> 
     assert soup.find("a", rel="next") is None
 
 
+def test_a_store_page_is_the_one_asked_for_newest_first(
+    app: Flask, engine: Engine
+) -> None:
+    """Newest by created time, then by the larger id; the number and size asked
+    for, not ?page= (which Flask-SQLAlchemy's paginate() reads when not given)."""
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    rows = [(1, "Newest", 12), (2, "Oldest", 9), (3, "Tie, lower id", 10),
+            (4, "Tie, higher id", 10)]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(
+            insert(tables.entry_table),
+            [
+                {
+                    "id": id_,
+                    "title": title,
+                    "body": "",
+                    "created": noon.replace(hour=hour),
+                }
+                for id_, title, hour in rows
+            ],
+        )
+    with app.app_context():
+        pages = [current_store().page(number, 2) for number in (1, 2, 3)]
+    assert [[entry.title for entry in page.items] for page in pages] == [
+        ["Newest", "Tie, higher id"],
+        ["Tie, lower id", "Oldest"],
+        [],
+    ]
+    assert [(p.number, p.per_page, p.total, p.pages) for p in pages] == [
+        (1, 2, 4, 2), (2, 2, 4, 2), (3, 2, 4, 2),
+    ]  # fmt: skip
+
+
+def test_an_empty_journal_is_one_empty_page_of_no_entries(app: Flask) -> None:
+    with app.app_context():
+        page = current_store().page(1, 20)
+    assert page == Page([], 1, 20, 0)
+    assert (page.pages, page.has_prev, page.has_next) == (1, False, False)
+
+
 @pytest.mark.parametrize(
     ("number", "status", "message"),
     [
@@ -471,6 +705,7 @@ def test_the_list_is_paged_twenty_at_a_time(app: Flask, client: FlaskClient) -> 
         ("\u0663", 400, "The page number must be a whole number from 1 up."),
         ("2", 404, "There is no page 2."),
         ("0002", 404, "There is no page 2."),
+        ("10", 404, "There is no page 10."),  # trailing zeros count
         # Beyond any page 32-bit ids can fill: refused before any query, so
         # no offset overflows the driver.
         ("9" * 30, 404, f"There is no page {'9' * 30}."),
@@ -693,6 +928,8 @@ def test_the_default_database_is_sqlite_in_the_instance_folder(
     assert (instance_folder / "journal.sqlite").is_file()  # tables made on start
     add_entry(app, "Here")
     assert stored(app) == [(1, "Here", "")]
+    restarted = built({**config, "DB_STYLE": style})  # the folder is there now
+    assert stored(restarted) == [(1, "Here", "")]
 
 
 def test_flask_database_url_and_flask_db_style_come_from_the_environment(
@@ -711,6 +948,49 @@ def test_flask_database_url_and_flask_db_style_come_from_the_environment(
     assert stored(app) == [(1, "Moved", "")]
 
 
+def test_the_instance_config_file_is_read(
+    built: Callable[..., Flask], tmp_path: Path, instance_folder: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'configured.sqlite'}"
+    instance_folder.mkdir()
+    (instance_folder / "config.py").write_text(
+        f"SECRET_KEY = 'from-the-file'\nDATABASE_URL = {url!r}\nDB_STYLE = 'core'\n"
+    )
+    app = built(None)  # no test config: as deployed
+    assert app.config["SECRET_KEY"] == "from-the-file"
+    with app.app_context():
+        assert isinstance(current_store(), CoreStore)
+    add_entry(app, "Configured")
+    assert (tmp_path / "configured.sqlite").is_file()
+
+
+@pytest.mark.parametrize(
+    "test_config",
+    [{"TESTING": True}, {"DEBUG": True}],
+    ids=["testing", "debug"],
+)
+def test_testing_and_debug_start_without_a_secret(
+    built: Callable[..., Flask], test_config: dict[str, object]
+) -> None:
+    """A development secret signs the session: the flash after a post shows."""
+    client = built({**test_config, "WTF_CSRF_ENABLED": False}).test_client()
+    response = client.post("/new", data={"title": "Signed", "body": ""})
+    assert response.status_code == 303, response.text
+    assert "Created “Signed”." in client.get("/1").text
+
+
+@pytest.mark.parametrize(
+    "test_config",
+    [{}, {"SECRET_KEY": ""}, {"SECRET_KEY": 42}, {"TESTING": True, "SECRET_KEY": ""}],
+    ids=["none", "empty", "not-a-string", "testing-but-empty"],
+)
+def test_a_missing_secret_stops_the_app_from_starting(
+    built: Callable[..., Flask], test_config: dict[str, object]
+) -> None:
+    with pytest.raises(RuntimeError, match=re.escape(MISSING_KEY)):
+        built(test_config)
+
+
 def test_the_default_style_is_flask_sqlalchemy(
     built: Callable[..., Flask], config: dict[str, object]
 ) -> None:
@@ -722,7 +1002,11 @@ def test_the_default_style_is_flask_sqlalchemy(
 def test_an_unknown_style_is_refused_at_start(
     config: dict[str, object], style: object
 ) -> None:
-    with pytest.raises(RuntimeError, match="Set DB_STYLE to one of flask_sqlalchemy"):
+    message = (
+        "Set DB_STYLE to one of flask_sqlalchemy, declarative, imperative, core,"
+        f" not {style!r}."
+    )
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         create_app({**config, "DB_STYLE": style})
 
 
