@@ -62,7 +62,7 @@ class Counter(Document):  # type: ignore[misc]
     """How many movies are stored, in one document (its id: "movies")."""
 
     id = StringField(primary_key=True)
-    taken = IntField(required=True, min_value=0)
+    taken = IntField(required=True)  # no min_value: it would refuse dec__taken=1
 
     meta: ClassVar[dict[str, Any]] = {"db_alias": "movies"}
 
@@ -154,14 +154,20 @@ IMDB_FIELDS = {"imdb_id", "rating", "votes"}
 LISTS = {"genres", "actors"}
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def storable(value: object) -> bool:
     """A value a field can take: MongoEngine raises TypeError or OverflowError,
-    not ValidationError, for a list, an infinite float or a 100-digit integer."""
+    not ValidationError, for a list, an infinite float or a 100-digit integer,
+    and BSON's UnicodeEncodeError for a lone surrogate (JSON's "\\ud800")."""
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
-    return isinstance(value, str | None)
+    if isinstance(value, str):
+        return not SURROGATE.search(value)
+    return value is None
 
 
 def movie_from(data: Mapping[str, Any]) -> Movie:
@@ -201,10 +207,10 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             flat.setdefault(name, str(value))
             return
         for key, inner in value.items():
-            if isinstance(key, int) or str(key).isdigit():  # genres.0 is genres
+            if isinstance(key, int):  # genres.0 is genres
                 walk(name, inner)
             else:
                 walk(f"{name}.{key}" if name else str(key), inner)
 
     walk("", error.to_dict())
-    return flat or {"movie": error.message}
+    return flat

@@ -7,27 +7,33 @@ dropped afterwards); without it, mongomock. The report header says which.
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import mongomock
 import pymongo
 import pytest
 from bs4 import BeautifulSoup
 from bs4 import Tag
+from bson.binary import UuidRepresentation
 from flask import Flask
 from flask.testing import FlaskClient
 from mongoengine import disconnect
 from mongoengine.connection import get_connection
 from mongoengine.connection import get_db
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import default_exceptions
 from werkzeug.test import TestResponse
 
 from movies import create_app
 from movies import db
+from movies.models import GENRES
 from movies.models import Imdb
 from movies.models import Movie
 
@@ -92,6 +98,12 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert link.get("href") == "/"
 
 
+def genre_boxes(html: str) -> list[str]:
+    """The genres the form offers to tick, in order."""
+    boxes = BeautifulSoup(html, "html.parser").select('input[name="genres"]')
+    return [str(box["value"]) for box in boxes]
+
+
 def assert_json_error(response: TestResponse, status: int, message: str) -> None:
     assert response.status_code == status, response.text
     assert response.json is not None
@@ -108,7 +120,10 @@ def test_without_a_uri_it_uses_mongomock_and_says_so(
     try:
         app = create_app(config)
         assert isinstance(get_connection(db.ALIAS), mongomock.MongoClient)
-        assert "No MONGODB_URI: using mongomock" in caplog.text
+        assert caplog.messages == [
+            "No MONGODB_URI: using mongomock, an in-memory stand-in that"
+            " forgets every movie when the app stops."
+        ]
         page = app.test_client().get("/").text
         assert "In-memory database (mongomock):" in page
     finally:
@@ -116,16 +131,28 @@ def test_without_a_uri_it_uses_mongomock_and_says_so(
 
 
 @pytest.mark.usefixtures("instance_folder")
-def test_the_uri_comes_from_flask_mongodb_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("uri", "name"),
+    [
+        ("mongodb://127.0.0.1:1/elsewhere", "elsewhere"),
+        ("mongodb://127.0.0.1:1", "movies"),
+    ],
+    ids=["its path", "no path"],
+)
+def test_the_uri_comes_from_flask_mongodb_uri(
+    monkeypatch: pytest.MonkeyPatch, uri: str, name: str
+) -> None:
     # Nothing listens on port 1; pymongo connects only when first asked.
-    monkeypatch.setenv("FLASK_MONGODB_URI", "mongodb://127.0.0.1:1/elsewhere")
+    monkeypatch.setenv("FLASK_MONGODB_URI", uri)
     monkeypatch.setenv("FLASK_SECRET_KEY", "test")
     monkeypatch.setenv("FLASK_DEMO_MOVIES", "false")  # would ask the server
     try:
         app = create_app()  # as deployed: the config from the environment
-        assert app.config["MONGODB_URI"] == "mongodb://127.0.0.1:1/elsewhere"
+        assert app.config["MONGODB_URI"] == uri
         assert type(get_connection(db.ALIAS)) is pymongo.MongoClient
-        assert get_db(db.ALIAS).name == "elsewhere"
+        assert get_db(db.ALIAS).name == name  # the URI's path, else "movies"
+        options = get_connection(db.ALIAS).options.codec_options
+        assert options.uuid_representation == UuidRepresentation.STANDARD
         # A server out of reach is a 503 after 3 s (MONGODB_TIMEOUT_MS).
         assert get_connection(db.ALIAS).options.server_selection_timeout == 3
         page = app.test_client().get("/movies/new")
@@ -139,7 +166,7 @@ def test_the_uri_comes_from_flask_mongodb_uri(monkeypatch: pytest.MonkeyPatch) -
     ("path", "is_json"), [("/", False), ("/api/movies", True)], ids=["page", "api"]
 )
 def test_an_unreachable_server_is_a_503_not_a_hang(
-    make_app: MakeApp, path: str, is_json: bool
+    make_app: MakeApp, path: str, is_json: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     # 100 ms, not the app's 3 s: nothing ever listens on port 1, so a longer
     # wait would change nothing. (pymongo still waits half a second, its
@@ -150,6 +177,7 @@ def test_an_unreachable_server_is_a_503_not_a_hang(
     response = app.test_client().get(path)
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == "30"
+    assert caplog.messages[-1].startswith("MongoDB is unavailable: 127.0.0.1:1: ")
     message = "The database is unavailable. Try again shortly."
     if is_json:
         assert response.json == {"error": "Service Unavailable", "message": message}
@@ -170,6 +198,14 @@ def test_an_empty_database_gets_the_demo_movies_once(make_app: MakeApp) -> None:
     make_app(DEMO_MOVIES=True)
     count = Movie.objects.count()
     assert count == len(db.DEMO)
+    assert stored()[2] == {  # by title: Alien, Back to the Future, Casablanca
+        "title": "Casablanca",
+        "year": 1942,
+        "genres": ["Drama", "Romance"],
+        "director": "Michael Curtiz",
+        "actors": ["Humphrey Bogart", "Ingrid Bergman"],
+        "imdb": {"imdb_id": "tt0034583", "rating": 8.5},
+    }
     db.add_demo_movies()  # a database with movies is left alone
     assert Movie.objects.count() == count
 
@@ -215,6 +251,12 @@ FILTERS = [
     ("q=.*", []),  # searched for as text, not as a regular expression
     ("year_from=&year_to=&min_rating=&q=", ["Untitled", "Paddington 2",
      "Back to the Future", "Alien", "Some Like It Hot", "Casablanca"]),  # blanks
+    ("year_from=1888&year_to=2100&min_rating=0", ["Paddington 2",
+     "Back to the Future", "Alien", "Some Like It Hot", "Casablanca"]),  # the bounds
+    ("min_rating=10", []),
+    ("q=" + "x" * 100, []),  # the longest search
+    (urlencode({"genre": GENRES}, doseq=True), ["Paddington 2", "Back to the Future",
+     "Alien", "Some Like It Hot", "Casablanca"]),  # every genre
 ]  # fmt: skip
 
 
@@ -300,6 +342,19 @@ def test_the_list_page_shows_one_page_with_links_to_the_others(
     assert [a["href"] for a in first.select("nav a[rel]")] == ["/?page=2"]  # no prev
 
 
+def test_an_empty_list_is_one_empty_page(client: FlaskClient) -> None:
+    response = client.get("/api/movies")
+    assert response.status_code == 200, response.text
+    assert response.json == {
+        "count": 0,
+        "page": 1,
+        "pages": 1,
+        "prev": None,
+        "next": None,
+        "movies": [],
+    }
+
+
 def test_page_links_keep_the_filters_and_work_under_a_prefix(
     five_pages_of_two: FlaskClient,
 ) -> None:
@@ -335,7 +390,7 @@ BAD_FILTERS = [
     ("year_to=" + "9" * 5000, "Filter year_to must be a number from 1888 to 2100."),
     ("min_rating=nan", "Filter min_rating must be a number from 0 to 10."),
     ("min_rating=10.5", "Filter min_rating must be a number from 0 to 10."),
-    ("genre=Western", "Choose genres from: Adventure, Animation, Comedy"),
+    ("genre=Western", f"Choose genres from: {', '.join(GENRES)}."),
     ("q=" + "x" * 101, "Keep the title search to 100 characters."),
 ]
 
@@ -351,10 +406,22 @@ def test_a_bad_filter_is_a_400_page(
 def test_a_bad_filter_is_a_400_in_json(
     client: FlaskClient, query: str, message: str
 ) -> None:
-    response = client.get(f"/api/movies?{query}")
-    assert response.status_code == 400, response.text
-    assert response.json is not None
-    assert message in response.json["message"]
+    assert_json_error(client.get(f"/api/movies?{query}"), 400, message)
+
+
+@pytest.mark.parametrize(
+    ("path", "is_json"),
+    [("/api", True), ("/api/nothing", True), ("/apis", False), ("/nothing", False)],
+)
+def test_errors_at_api_and_under_it_are_json_elsewhere_a_page(
+    client: FlaskClient, path: str, is_json: bool
+) -> None:
+    response = client.get(path)
+    message = default_exceptions[404].description
+    if is_json:
+        assert response.json == {"error": "Not Found", "message": message}
+    else:
+        assert_error_page(response, 404, "The requested URL was not found")
 
 
 # --- One movie: get-or-404 ------------------------------------------------------
@@ -414,6 +481,12 @@ def test_an_id_in_capitals_finds_the_movie(
 # --- Adding a movie: the form ---------------------------------------------------
 
 
+def test_the_form_offers_every_genre(client: FlaskClient) -> None:
+    response = client.get("/movies/new")
+    assert response.status_code == 200, response.text
+    assert genre_boxes(response.text) == list(GENRES)
+
+
 def test_the_form_stores_the_movie_and_redirects_to_it(client: FlaskClient) -> None:
     response = client.post(
         "/movies/new",
@@ -421,7 +494,7 @@ def test_the_form_stores_the_movie_and_redirects_to_it(client: FlaskClient) -> N
             "title": "  Spirited Away ",
             "year": "2001",
             "genres": ["Animation", "Fantasy"],
-            "director": "",
+            "director": " Hayao Miyazaki ",
             "actors": "Rumi Hiiragi, Miyu Irino,, ",
             "imdb.imdb_id": "tt0245429",
             "imdb.rating": "8.6",
@@ -436,6 +509,7 @@ def test_the_form_stores_the_movie_and_redirects_to_it(client: FlaskClient) -> N
             "title": "Spirited Away",
             "year": 2001,
             "genres": ["Animation", "Fantasy"],
+            "director": "Hayao Miyazaki",
             "actors": ["Rumi Hiiragi", "Miyu Irino"],
             "imdb": {"imdb_id": "tt0245429", "rating": 8.6},
         }
@@ -479,6 +553,7 @@ def test_a_bad_form_is_a_400_with_the_message_and_stores_nothing(
     assert response.status_code == 400, response.text
     assert f'<p class="error">{message}' in response.text
     assert 'action="/movies/new"' in response.text  # the form, to correct
+    assert genre_boxes(response.text) == list(GENRES)
     if "title" in form:
         assert f'value="{form["title"]}"' in response.text  # as typed
     assert stored() == []
@@ -518,7 +593,7 @@ def test_the_api_creates_a_movie_with_201_and_its_location(
     location = response.headers["Location"]
     assert response.json == {
         **movie,
-        "id": response.json["id"],
+        "id": str(Movie.objects.get().id),
         "url": location,
     }
     assert client.get(location).json == response.json
@@ -536,13 +611,18 @@ NOT_STORABLE = "Must be a string or a number within 64 bits."
         ({**BODY, "genres": "Drama"},
          {"genres": "Only lists and tuples may be used in a list field"}),
         ({**BODY, "genres": ["Drama", {"$ne": 1}]}, {"genres": NOT_STORABLE}),
+        ({**BODY, "actors": ["Ann", "\udc00"]}, {"actors": NOT_STORABLE}),
         ({**BODY, "imdb": "tt0088763"}, {"imdb": "Must be an object."}),
         ({**BODY, "imdb": {"rating": [8]}}, {"imdb.rating": NOT_STORABLE}),
-        ({**BODY, "imdb": {"votes": 10**30}}, {"imdb.votes": NOT_STORABLE}),
-        ({**BODY, "imdb": {"votes": 10**11}},
+        ({**BODY, "imdb": {"votes": 2**63}}, {"imdb.votes": NOT_STORABLE}),
+        ({**BODY, "imdb": {"votes": 2**63 - 1}},
          {"imdb.votes": "Integer value is too large"}),
+        ({**BODY, "imdb": {"votes": -(2**63) - 1}}, {"imdb.votes": NOT_STORABLE}),
+        ({**BODY, "imdb": {"votes": -(2**63)}},
+         {"imdb.votes": "Integer value is too small"}),
         ({**BODY, "id": "0" * 24}, {"id": "No such field."}),
-        ({**BODY, "imdb": {"stars": 5}}, {"imdb.stars": "No such field."}),
+        ({**BODY, "pk": 1, "imdb": {"stars": 5}},
+         {"pk": "No such field.", "imdb.stars": "No such field."}),
         ({"title": "", "year": 1500, "imdb": {"rating": -1}},
          {"title": "String value is too short", "year": "Integer value is too small",
           "imdb.rating": "Float value is too small"}),
@@ -571,6 +651,8 @@ NOT_AN_OBJECT = "Send the movie as a JSON object."
         ("null", "application/json", 400, NOT_AN_OBJECT),
         ('{"title": ', "application/json", 400,
          "The body is not valid JSON: Expecting value: line 1 column 11 (char 10)."),
+        ("[" * 16000, "application/json", 400,
+         "The body is not valid JSON: it is nested too deeply."),
         ("title=Alien&year=1979", "application/x-www-form-urlencoded", 415,
          "Send the movie as JSON, with Content-Type: application/json."),
     ],
@@ -591,6 +673,7 @@ def test_a_body_that_is_no_movie_object_is_refused_in_json(
         ('{"title": "T", "year": 2001, "actors": [-Infinity]}', "-Infinity"),
         ('{"title": "T", "year": 1e1000000}', "1e1000000"),
         ('{"title": "T", "year": 2001, "imdb": {"votes": -1e999}}', "-1e999"),
+        ('{"title": "T", "year": 1.5e99999999999999999999}', "1.5e9999999999999999"),
     ],
 )
 def test_a_number_json_cannot_carry_is_a_400_that_names_it(
@@ -643,6 +726,7 @@ def test_the_form_adds_up_to_the_limit_then_says_it_is_full(
     assert response.status_code == 409, response.text
     assert f'<p class="error">{FULL}</p>' in response.text
     assert 'name="title" type="text" value="Fourth"' in response.text  # as typed
+    assert genre_boxes(response.text) == list(GENRES)
     assert [movie["year"] for movie in stored()] == [2001, 2002, 2003]
 
 
@@ -696,3 +780,169 @@ def test_racing_requests_never_store_more_than_the_limit(make_app: MakeApp) -> N
     assert sorted(status for status, _ in answers) == [201] * 3 + [409] * 13, answers
     assert {body["message"] for status, body in answers if status == 409} == {FULL}
     assert len(stored()) == 3
+
+
+# --- The defaults and the app's guards ------------------------------------------
+
+
+@pytest.mark.usefixtures("instance_folder")
+@pytest.mark.parametrize("config", [{}, {"SECRET_KEY": ""}], ids=["none", "empty"])
+def test_a_deployed_app_without_a_secret_key_does_not_start(
+    config: dict[str, Any],
+) -> None:
+    with pytest.raises(RuntimeError) as error:
+        create_app({"DEMO_MOVIES": False, **config})
+    assert "Set a secret key: export FLASK_SECRET_KEY=" in str(error.value)
+
+
+@pytest.mark.usefixtures("instance_folder")
+@pytest.mark.parametrize("mode", ["TESTING", "DEBUG"])
+def test_a_development_app_gets_a_secret_key_and_the_demo_movies(mode: str) -> None:
+    try:
+        app = create_app({mode: True})
+        assert isinstance(app.secret_key, str) and app.secret_key
+        assert Movie.objects.count() == len(db.DEMO)
+    finally:
+        disconnect(db.ALIAS)
+
+
+def test_the_config_comes_from_the_instance_folder(instance_folder: Path) -> None:
+    instance_folder.mkdir()
+    (instance_folder / "config.py").write_text(
+        "SECRET_KEY = 'from the instance'\nDEMO_MOVIES = False\n"
+    )
+    try:
+        app = create_app()
+        assert app.secret_key == "from the instance"
+        assert Movie.objects.count() == 0
+    finally:
+        disconnect(db.ALIAS)
+
+
+def test_the_session_cookie_is_same_site_lax(client: FlaskClient) -> None:
+    response = client.post("/movies/new", data={"title": "T", "year": "2001"})
+    assert response.status_code == 303, response.text
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
+
+
+def test_the_list_shows_twenty_movies_a_page_by_default(client: FlaskClient) -> None:
+    Movie.objects.insert([Movie(title=f"M{n:02}", year=2000) for n in range(21)])
+    page = client.get("/api/movies").json
+    assert page is not None
+    assert (len(page["movies"]), page["pages"]) == (20, 2)
+
+
+def test_a_thousand_movies_fit_by_default_not_one_more(client: FlaskClient) -> None:
+    Movie._get_collection().insert_many(
+        {"title": "T", "year": 2000} for _ in range(999)
+    )
+    response = client.post("/api/movies", json={"title": "The 1000th", "year": 2001})
+    assert response.status_code == 201, response.text
+    response = client.post("/api/movies", json={"title": "One more", "year": 2001})
+    assert_json_error(response, 409, "There is no room for more movies: 1000 at most.")
+
+
+MOVIE = b'{"title": "T", "year": 2001}'
+TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+
+
+@pytest.mark.parametrize(("size", "status"), [(16 * 1024, 201), (16 * 1024 + 1, 413)])
+def test_a_body_up_to_16_kb_is_read_one_byte_more_is_a_413(
+    client: FlaskClient, size: int, status: int
+) -> None:
+    body = MOVIE.ljust(size)  # JSON allows the spaces after the object
+    response = client.post("/api/movies", data=body, content_type="application/json")
+    assert response.status_code == status, response.text
+    if status == 413:
+        assert_json_error(response, 413, TOO_LARGE)
+        assert stored() == []
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nAlien",
+        b'Content-Disposition: form-data; filename="f.txt"\r\n\r\ndata',
+    ],
+    ids=["field", "file"],
+)
+def test_a_multipart_part_with_no_name_is_a_400_page(
+    make_app: MakeApp, part: bytes
+) -> None:
+    """Werkzeug files it under the key None, where the CSRF check would fail."""
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    response = client.post(
+        "/movies/new",
+        data=b"--B\r\n" + part + b"\r\n--B--\r\n",
+        content_type="multipart/form-data; boundary=B",
+    )
+    message = "Every part of a multipart form needs a name."
+    assert_error_page(response, 400, message)
+    assert f"<p>{message}</p>" in response.text  # all of it, nothing around
+    assert stored() == []
+
+
+def test_a_multipart_form_is_stored_like_any_other(client: FlaskClient) -> None:
+    response = client.post(
+        "/movies/new",
+        data={"title": "Alien", "year": "1979"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    assert [movie["title"] for movie in stored()] == ["Alien"]
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        ("a..b", {}, BadRequest.description),  # no valid host name
+        ("evil.example", {"TRUSTED_HOSTS": ["localhost"]},
+         "Host 'evil.example' is not trusted."),
+    ],
+    ids=["malformed", "untrusted"],
+)  # fmt: skip
+def test_a_bad_host_header_is_a_plain_400_with_no_links(
+    make_app: MakeApp, host: str, extra: dict[str, Any], message: str
+) -> None:
+    """No URL can be built for such a host: no page with links either."""
+    response = make_app(**extra).test_client().get("/", headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == f"400 Bad Request: {message}"
+
+
+class ServerError(Exception):
+    """What gunicorn raises from inside a read of a malformed chunked body."""
+
+
+class MalformedBody:
+    """The server's input stream on a malformed chunked body."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ServerError("Invalid chunk size")
+
+
+def test_a_body_the_server_fails_to_read_is_a_400_in_json(
+    client: FlaskClient,
+) -> None:
+    response = client.post(
+        "/api/movies",
+        data=MOVIE,  # its Content-Length
+        content_type="application/json",
+        environ_overrides={"wsgi.input": MalformedBody()},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json == {"error": "Bad Request", "message": BadRequest.description}
+    assert stored() == []
+
+
+def test_the_body_is_read_up_to_its_content_length_only(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/movies",
+        data=MOVIE,  # sets the Content-Length
+        content_type="application/json",
+        # What follows on the connection is the next request's, not this body's.
+        environ_overrides={"wsgi.input": io.BytesIO(MOVIE + b'{"next": 1}')},
+    )
+    assert response.status_code == 201, response.text
+    assert [movie["title"] for movie in stored()] == ["T"]
