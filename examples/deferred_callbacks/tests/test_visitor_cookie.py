@@ -51,6 +51,12 @@ def cookie_value(header: str) -> str:
     return parse_cookie(header.split(";", 1)[0])[COOKIE_NAME]
 
 
+def flashes(response: TestResponse) -> list[str]:
+    """The flashed messages the page shows, in order."""
+    soup = BeautifulSoup(response.text, "html.parser")
+    return [p.get_text() for p in soup.select("main > p.flash")]
+
+
 def shown_id(response: TestResponse) -> str:
     match = re.search(r'<code id="visitor-id">([^<]+)</code>', response.text)
     assert match, response.text
@@ -215,11 +221,35 @@ def test_forget_me_deletes_the_cookie_and_a_new_id_follows(
 
     assert csrf_client.get_cookie(COOKIE_NAME) is None
     after = csrf_client.get("/")
-    assert f"Forgot visitor id {old_id}." in after.text
+    assert flashes(after) == [f"Forgot visitor id {old_id}."]
     assert "Welcome, new visitor" in after.text
     assert shown_id(after) != old_id
     [header] = visitor_cookies(after)
     assert cookie_value(header) == shown_id(after)
+
+
+def cookie_attributes(header: str) -> set[str]:
+    """A Set-Cookie header's attributes, less its value and its lifetime."""
+    _, *attributes = (part.strip() for part in header.split(";"))
+    return {a for a in attributes if not a.startswith(("Expires=", "Max-Age="))}
+
+
+@pytest.mark.parametrize(
+    "root",
+    ["http://localhost", "https://localhost", "http://localhost/mounted"],
+    ids=["http", "https", "mounted"],
+)
+def test_forget_me_deletes_the_cookie_with_the_attributes_that_set_it(
+    client: FlaskClient, root: str
+) -> None:
+    """Browsers match a deletion by its Path and Secure too: with other
+    attributes it would leave the id in place."""
+    [set_header] = visitor_cookies(client.get("/", base_url=root))
+    response = client.post("/forget", base_url=root)
+    assert response.status_code == 303, response.text
+    [deletion] = visitor_cookies(response)
+    assert cookie_value(deletion) == ""
+    assert cookie_attributes(deletion) == cookie_attributes(set_header)
 
 
 def test_forget_me_without_a_csrf_token_is_refused(csrf_client: FlaskClient) -> None:
@@ -241,7 +271,9 @@ def test_forget_me_with_no_cookie_has_nothing_to_forget(client: FlaskClient) -> 
     [header] = visitor_cookies(response)
     assert cookie_value(header) != ""
     page = client.get("/")
-    assert "there was nothing to forget" in page.text
+    assert flashes(page) == [
+        "Your browser sent no visitor id, so there was nothing to forget."
+    ]
     assert "Welcome back" in page.text
 
 

@@ -21,9 +21,9 @@ bp = Blueprint("shell", __name__)
 @bp.get("/<path:path>")
 def index(path: str) -> ResponseReturnValue:
     """The page behind every client route: /, /planets/mars, /about ..."""
-    if path.split("/", 1)[0].lower() in {"api", "static"}:
+    if path.split("/")[0].lower() in {"api", "static"}:
         abort(404)  # the API's and static files' prefixes, in any case: no page
-    if "." in path.rstrip("/").rsplit("/", 1)[-1]:
+    if "." in path.rstrip("/").split("/")[-1]:
         abort(404)  # a file name (favicon.ico, mars.json/): no page would help
     # A template, not a static file, so it can tell the script where the app
     # is mounted. no-cache: after a deploy, the browser asks again and gets

@@ -83,6 +83,7 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
         "/planets/static",
         "/about/",
         "/v1.2/planets",
+        "/planets/v1.2/X",
     ],
 )
 def test_every_client_route_gets_the_page(client: FlaskClient, path: str) -> None:

@@ -253,6 +253,27 @@ def test_greeting_reads_the_name_inside_the_generator_and_escapes_it(
     assert "<script>" not in response.text
 
 
+def test_greeting_is_a_page_in_the_apps_layout_with_links_under_a_prefix(
+    client: FlaskClient,
+) -> None:
+    """url_for inside the generator needs the request: stream_with_context keeps it."""
+    response = client.get("/greeting?name=Ann", base_url="http://localhost/mounted/")
+    assert response.status_code == 200, response.text
+    assert response.text.lower().startswith("<!doctype html>")  # no quirks mode
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert list(soup.stripped_strings) == [
+        "Greeting · Streaming",
+        "Streaming",
+        "Hello Ann!",
+        "Greeting number 1 in this session.",
+        "Back",
+    ]
+    stylesheet = soup.find("link", rel="stylesheet")
+    assert isinstance(stylesheet, Tag)
+    assert stylesheet.get("href") == "/mounted/static/style.css"
+    assert [a.get("href") for a in soup.find_all("a")] == ["/mounted/", "/mounted/"]
+
+
 def test_greeting_without_a_name_greets_a_stranger(client: FlaskClient) -> None:
     response = client.get("/greeting")
     assert response.status_code == 200, response.text
@@ -292,7 +313,7 @@ def test_a_client_gone_mid_stream_still_gets_the_teardown(
     assert GONE not in caplog.text  # still streaming
     response.close()  # what a server does when the client disconnects
 
-    assert f"{path.split('?')[0]}: {GONE}" in caplog.text
+    assert f"{path.split('?')[0]}: {GONE}" in caplog.messages
     assert isinstance(ended[-1], GeneratorExit)
 
 
