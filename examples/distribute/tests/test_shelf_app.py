@@ -339,6 +339,7 @@ def test_the_shelf_lists_a_page_of_the_newest_books_and_links_to_the_others(
     last = a_page(client, second[2]["next"])
     assert last == (["A"], "Newer Page 3 of 3", {"prev": f"{prefix}/?page=2"})
     assert a_page(client, last[2]["prev"]) == second
+    assert a_page(client, f"{prefix}/?page=000000002") == second  # 9 digits
 
 
 def test_by_default_a_page_lists_20_books(app: Flask, client: FlaskClient) -> None:
@@ -361,6 +362,7 @@ def test_by_default_a_page_lists_20_books(app: Flask, client: FlaskClient) -> No
         (5, "two", 3),
         (5, "1.5", 3),
         (5, "+2", 3),
+        (5, "0000000002", 3),  # 10 digits: too many, whatever their value
         pytest.param(5, "9" * 5000, 3, id="5-5000 digits-3"),
     ],
 )

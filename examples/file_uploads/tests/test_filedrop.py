@@ -381,7 +381,7 @@ def test_downloads_are_attachments_that_cannot_run_script(
 def test_unknown_upload_is_a_404_page(client: FlaskClient, name: str) -> None:
     r = client.get(f"/files/{name}")
     assert r.status_code == 404, r.text
-    assert "There is no upload by that name." in r.text
+    assert error_page(r) == ("404 Not Found", "There is no upload by that name.")
     assert "Back to the uploads" in r.text
 
 
@@ -402,7 +402,7 @@ def test_a_symlink_in_the_folder_is_neither_listed_nor_served(
     assert listed(client) == {}
     r = client.get(f"/files/{name}")
     assert r.status_code == 404, r.text
-    assert "There is no upload by that name." in r.text
+    assert error_page(r) == ("404 Not Found", "There is no upload by that name.")
 
 
 def test_a_partial_file_is_neither_listed_nor_served(
