@@ -525,7 +525,7 @@ def test_with_redis_down_pages_are_computed_afresh(redis_down: Flask) -> None:
 
 
 def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
-    redis_down: Flask,
+    redis_down: Flask, unreachable_redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     response = redis_down.test_client().post(
         "/books/9/reviews", data={"stars": 5, "comment": "Lost?"}
@@ -539,6 +539,13 @@ def test_with_redis_down_a_review_is_a_503_to_retry_and_stores_nothing(
     assert response.headers["Retry-After"] == str(views.RETRY_SECONDS)
     with redis_down.app_context():
         assert books.latest_reviews(9) == []
+    # The operator's side: the app's log says so, with redis-py's reason.
+    [logged] = [r for r in caplog.records if r.name == redis_down.logger.name]
+    assert logged.levelname == "ERROR"
+    address = unreachable_redis_url.removeprefix("redis://").removesuffix("/0")
+    message = logged.getMessage()  # "Error 111" on Linux, "Error 61" on macOS
+    assert message.startswith("The cache is unreachable: Error "), message
+    assert message.endswith(f" connecting to {address}. Connection refused."), message
 
 
 def redis_timeouts(app: Flask) -> tuple[float | None, float | None]:
@@ -948,6 +955,18 @@ def test_your_reviews_is_never_cached_nor_shared(
     assert "You have reviewed no book yet." in get(other, "/mine").text
     review(other, 2, 1, "Theirs")
     review(client, 8, 4, "Mine too")
-    mine, theirs = get(client, "/mine").text, get(other, "/mine").text
-    assert "Mine too" in mine and "Mine" in mine and "Theirs" not in mine
-    assert "Theirs" in theirs and "Mine" not in theirs
+    assert shown_reviews(get(client, "/mine").text) == [
+        ("Middlemarch", 4, "Mine too"),  # newest first
+        ("Pride and Prejudice", 5, "Mine"),
+    ]
+    assert shown_reviews(get(other, "/mine").text) == [("Emma", 1, "Theirs")]
+
+
+def shown_reviews(page: str) -> list[tuple[str, int, str]]:
+    """(book, stars, comment) of each review listed on "Your reviews"."""
+    items = BeautifulSoup(page, "html.parser").select("main li")
+    return [
+        (item.a.get_text(), item.get_text().count("★"), item.span.get_text())
+        for item in items
+        if item.a is not None and item.span is not None
+    ]
