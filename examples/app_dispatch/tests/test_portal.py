@@ -148,8 +148,10 @@ def test_the_api_reads_the_session_the_site_stored(client: FlaskClient) -> None:
     assert cookie is not None and cookie.same_site == "Lax"
     assert client.get("/api/me").json == {"name": "Ada"}
     page = client.get("/").text
-    assert "Hello, Ada. The API knows you now too." in page
-    field = BeautifulSoup(page, "html.parser").find(id="name")
+    soup = BeautifulSoup(page, "html.parser")
+    said = [p.get_text() for p in soup.select("p.flash")]
+    assert said == ["Hello, Ada. The API knows you now too."]
+    field = soup.find(id="name")
     assert isinstance(field, Tag), page
     assert field.get("value") == "Ada"
     assert field.get("maxlength") == "50"
