@@ -577,6 +577,9 @@ def test_bad_input_is_a_400_and_stores_nothing(
     assert form is not None, response.text
     assert form.get("action") == "/add"
     assert [p.get_text() for p in form.select(".error")] == messages
+    # What was typed comes back (a field that was not sent comes back empty).
+    url = form.select_one("input[name=url]")
+    assert url is not None and url.get("value", "") == data.get("url", "").strip()
     assert stored(app) == []
 
 
