@@ -288,6 +288,12 @@ def test_put_from_the_hidden_field_replaces_the_whole_item(
     assert response.status_code == 303, response.text
     assert stored(app) == [(item, "Oat milk", 0)]
     assert "Saved “Oat milk”." in client.get("/").text
+    # The ticked box sends `done`.
+    response = client.post(
+        f"/items/{item}", data={"_method": "PUT", "name": "Milk", "done": "1"}
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(item, "Milk", 1)]
 
 
 @pytest.mark.parametrize(
@@ -308,6 +314,18 @@ def test_patch_changes_only_the_fields_sent(
     assert response.status_code == 303, response.text
     assert stored(app) == [(item, "Milk", 1)]  # the name is kept
     assert "Updated “Milk”: done." in client.get("/").text
+
+
+def test_patch_renames_an_item_and_keeps_it_done(
+    app: Flask, client: FlaskClient
+) -> None:
+    item = add_item(app, "Milk", done=1)
+    response = client.post(
+        f"/items/{item}", data={"_method": "PATCH", "name": "Oat milk"}
+    )
+    assert response.status_code == 303, response.text
+    assert stored(app) == [(item, "Oat milk", 1)]
+    assert "Updated “Oat milk”: done." in client.get("/").text
 
 
 def test_patch_unticks_an_item_that_is_done(app: Flask, client: FlaskClient) -> None:
@@ -400,6 +418,41 @@ def test_saving_a_bad_name_shows_the_item_again_with_the_name_and_why(
     assert f'<p class="error">{message}</p>' in response.text
     assert f'value="{name.strip()}"' in response.text
     assert stored(app) == [(item, "Milk", 0)]
+
+
+@pytest.mark.parametrize(
+    ("path", "data"), [("/items", {}), ("/items/1", {"_method": "PUT", "done": "1"})]
+)
+def test_a_form_with_no_name_field_is_a_400_that_asks_for_a_name(
+    app: Flask, client: FlaskClient, path: str, data: dict[str, str]
+) -> None:
+    add_item(app, "Milk")
+    response = client.post(path, data=data)
+    assert response.status_code == 400, response.text
+    assert '<p class="error">Give the item a name.</p>' in response.text
+    assert stored(app) == [(1, "Milk", 0)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "/", {}),
+        ("POST", "/items", {"name": " "}),
+        ("GET", "/items/1", {}),
+        ("POST", "/items/1", {"_method": "PUT", "name": " "}),
+    ],
+    ids=["list", "list-again", "item", "item-again"],
+)
+def test_the_name_field_says_the_100_character_limit(
+    app: Flask, client: FlaskClient, method: str, path: str, data: dict[str, str]
+) -> None:
+    add_item(app, "Milk")
+    page = BeautifulSoup(
+        client.open(path, method=method, data=data).text, "html.parser"
+    )
+    field = page.select_one("input#name")
+    assert field is not None, "the page has no name field"
+    assert field["maxlength"] == "100"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import hmac
 import io
 import json
 import multiprocessing
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from flask import Flask
 from flask import request
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import NotFound
 from werkzeug.test import encode_multipart
 
 from digest_check import create_app
@@ -337,7 +339,11 @@ def test_a_checked_file_is_stored_under_its_sha256_and_served_back(
         assert download.status_code == 200, download.get_data(as_text=True)
         assert download.data == body
         assert download.headers["Repr-Digest"] == content_digest(body)
-    assert name[:12] in client.get("/").text  # listed on the page
+        assert download.headers["Content-Type"] == "application/octet-stream"
+    page = client.get("/").text  # listed on the page, with its size and digest
+    assert name[:12] in page
+    assert f"<td>{len(body)}</td>" in page
+    assert f"<code>{content_digest(body)}</code>" in page
 
 
 @pytest.mark.parametrize(
@@ -371,6 +377,9 @@ def test_the_page_lists_the_stored_files_twenty_at_a_time(
     assert [name for name in names if name[:12] in second.text] == names[20:]
     assert '<a href="/?page=2">next</a>' in first.text
     assert '<a href="/?page=1">previous</a>' in second.text
+    third = client.get("/?page=3")
+    assert third.status_code == 404, third.text
+    assert "There is no page 3: the files fill pages 1 to 2." in third.text
 
 
 @pytest.mark.parametrize("number", ["0", "2", "-1"])
@@ -378,6 +387,21 @@ def test_a_page_past_the_files_is_a_404(client: FlaskClient, number: str) -> Non
     response = client.get(f"/?page={number}")
     assert response.status_code == 404, response.text
     assert f"There is no page {number}: the files fill pages 1 to 1." in response.text
+
+
+def test_an_upload_is_written_in_the_store_not_the_system_temp_folder(
+    client: FlaskClient,
+    files_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """os.replace moves a file only within one filesystem: the upload is written
+    beside the files it joins, whatever the system's temporary folder is."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    body, content_type = raw_body(SMALL)
+    response = post(client, "/api/files", body, content_type, content_digest(body))
+    assert response.status_code == 201, response.text
+    assert stored(files_folder) == [hashlib.sha256(body).hexdigest()]
 
 
 @pytest.mark.parametrize(
@@ -399,7 +423,9 @@ def test_the_store_wants_the_file_itself_as_the_body(
     body, content_type = maker(SMALL)
     response = post(client, "/api/files", body, content_type, content_digest(body))
     assert response.status_code == 415, response.text
-    assert "Send the file itself as the body" in response.json["message"]
+    assert response.json["message"] == (
+        "Send the file itself as the body, e.g. application/octet-stream."
+    )
     assert stored(files_folder) == []
 
 
@@ -540,13 +566,22 @@ def test_uploads_at_once_never_overfill_the_store(
     assert len(stored(files_folder)) == before + 1
 
 
-@pytest.mark.parametrize("name", ["0" * 64, "../../etc/passwd", "A" * 64, "abc"])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("0" * 64, NotFound.description),
+        ("../../etc/passwd", NotFound.description),
+        ("A" * 64, "There is no such file: names are 64 hex digits."),
+        ("abc", "There is no such file: names are 64 hex digits."),
+    ],
+    ids=["unknown", "path", "upper-case", "short"],
+)
 def test_an_unknown_or_malformed_file_name_is_a_404(
-    client: FlaskClient, name: str
+    client: FlaskClient, name: str, message: str
 ) -> None:
     response = client.get(f"/api/files/{name}")
     assert response.status_code == 404, response.text
-    assert json.loads(response.data)["error"] == "Not Found"
+    assert json.loads(response.data) == {"error": "Not Found", "message": message}
 
 
 NOT_FOUND = (

@@ -321,6 +321,14 @@ def test_the_form_offers_every_category_and_says_the_note_limit(
     }
 
 
+def test_an_added_expense_is_flashed_on_the_ledger_page(client: FlaskClient) -> None:
+    response = client.post("/expenses", data=EXPENSE)
+    assert response.status_code == 303, response.text
+    assert response.location == "/"
+    page = BeautifulSoup(client.get(response.location).text, "html.parser")
+    assert [p.text for p in page.select("p.flash")] == ["Added 19.99 for food."]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -363,22 +371,26 @@ def test_a_note_of_200_characters_is_stored(app: Flask, client: FlaskClient) -> 
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "message"),
     [
-        [EXPENSE],
-        {**EXPENSE, "amount": True},
-        {**EXPENSE, "amount": [1]},
-        {**EXPENSE, "category": ["food"]},
-        {**EXPENSE, "spent_on": 20240501},
-        {**EXPENSE, "note": {"a": 1}},
+        ([EXPENSE], "Send a JSON object: amount, category, spent_on and note."),
+        ({**EXPENSE, "amount": True}, AMOUNT_ERROR),
+        ({**EXPENSE, "amount": [1]}, AMOUNT_ERROR),
+        ({**EXPENSE, "category": ["food"]}, CATEGORY_ERROR),
+        ({**EXPENSE, "spent_on": 20240501}, DATE_ERROR),
+        ({**EXPENSE, "note": {"a": 1}}, NOTE_ERROR),
+        (  # every problem at once, in the order of the fields
+            {"amount": 0, "category": "fun", "spent_on": "2024", "note": "a\nb"},
+            f"{AMOUNT_ERROR} {CATEGORY_ERROR} {DATE_ERROR} {NOTE_ERROR}",
+        ),
     ],
 )
-def test_the_api_refuses_json_of_the_wrong_shape(
-    app: Flask, client: FlaskClient, payload: Any
+def test_the_api_refuses_json_of_the_wrong_shape_and_says_why(
+    app: Flask, client: FlaskClient, payload: Any, message: str
 ) -> None:
     response = client.post("/api/expenses", json=payload)
     assert response.status_code == 400, response.text
-    assert body(response)["error"] == "Bad Request"
+    assert body(response) == {"error": "Bad Request", "message": message}
     assert stored(app) == []
 
 
