@@ -175,7 +175,9 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
         if not states or "not checked" in states.values():
             # The tests failed before any mutant was tried (mutmut's clean run).
             raise SystemExit(f"{example.folder}: mutmut could not run its tests")
-        alive = [name for name, state in states.items() if state != "killed"]
+        # A mutant that makes the tests run past mutmut's time limit is caught
+        # too: pytest-timeout fails a test that hangs (an endless read loop).
+        alive = [n for n, state in states.items() if state not in {"killed", "timeout"}]
         unexplained = [name for name in alive if name not in explained]
         diffs = [mutmut(copy, "show", name) for name in unexplained]
     row = Row(
