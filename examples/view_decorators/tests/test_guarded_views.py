@@ -3,7 +3,9 @@ a view bound to a werkzeug Rule with the endpoint decorator."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -74,6 +76,15 @@ def next_field(html: str) -> str:
 
 def login_errors(html: str) -> list[str]:
     return [p.get_text() for p in BeautifulSoup(html, "html.parser").select(".error")]
+
+
+def flashes(html: str) -> list[str]:
+    return [p.get_text() for p in BeautifulSoup(html, "html.parser").select(".flash")]
+
+
+def page_text(html: str) -> str:
+    """The page's text as a reader sees it: whitespace runs as one space."""
+    return " ".join(BeautifulSoup(html, "html.parser").get_text().split())
 
 
 @pytest.fixture
@@ -253,6 +264,40 @@ def test_the_login_page_starts_empty_and_names_the_demo_user(
     )
 
 
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [({"password": PASSWORD}, ""), ({"username": USER}, USER)],
+    ids=["no username", "no password"],
+)
+def test_a_login_form_missing_a_field_is_refused_with_the_message(
+    client: FlaskClient, data: dict[str, str], kept: str
+) -> None:
+    response = client.post("/login", data=data)
+    assert response.status_code == 400, response.text
+    assert login_errors(response.text) == ["Wrong user name or password."]
+    assert field_value(response.text, "username") == kept
+    assert not is_logged_in(client)
+
+
+def test_a_login_body_is_read_to_its_length_not_into_the_next_request(
+    client: FlaskClient,
+) -> None:
+    """On a kept-alive connection the server's stream holds the next request
+    too (Werkzeug's development server hands over the socket itself)."""
+    body = f"username={USER}&password={PASSWORD}".encode()
+    after = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    connection = io.BytesIO(body + after)
+    response = client.post(
+        "/login",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input": connection},
+    )
+    assert response.status_code == 303, response.text
+    assert connection.read() == after
+    assert is_logged_in(client)
+
+
 def test_a_login_form_sent_as_multipart_is_read_too(client: FlaskClient) -> None:
     response = client.post(
         "/login",
@@ -348,7 +393,7 @@ def test_logging_out_ends_the_session(client: FlaskClient) -> None:
     response = client.post("/logout")
     assert response.status_code == 303, response.text
     assert response.location == "/"
-    assert "Logged out." in client.get("/").text
+    assert flashes(client.get("/").text) == ["Logged out."]
     assert not is_logged_in(client)
 
 
@@ -561,29 +606,39 @@ def test_a_request_uses_one_connection_and_closes_it_after(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "template"),
+    ("path", "template", "text"),
     [
-        ("/", "pages/index.html"),
-        ("/primes?below=30", "primes.html"),
-        ("/about", "about.html"),
+        (
+            "/",
+            "pages/index.html",
+            "@cached(timeout=60); reload it, and computed_at stays the same for"
+            " 60 seconds.",
+        ),
+        ("/primes?below=30", "primes.html", "Primes below 30"),
+        ("/about", "about.html", "No @route here"),
     ],
     ids=["from the endpoint", "named", "from a dotless endpoint, view returns None"],
 )
 def test_templated_renders_the_template_for_the_endpoint(
-    client: FlaskClient, rendered: list[str], path: str, template: str
+    client: FlaskClient, rendered: list[str], path: str, template: str, text: str
 ) -> None:
     response = client.get(path)
     assert response.status_code == 200, response.text
     assert rendered[0] == template
+    assert text in page_text(response.text)
 
 
 def test_templated_passes_the_views_values_to_the_template(
     client: FlaskClient,
 ) -> None:
-    response = client.get("/primes?below=30")
+    response = client.get("/primes?below=100")
     assert response.status_code == 200, response.text
-    assert "There are 10; the largest are 2, 3, 5, 7, 11, 13, 17, 19, 23, 29." in (
-        " ".join(response.text.split())
+    heading = BeautifulSoup(response.text, "html.parser").find("h1")
+    assert heading is not None and heading.get_text() == "Primes below 100"
+    assert field_value(response.text, "below") == "100"
+    assert (
+        "There are 25; the largest are 53, 59, 61, 67, 71, 73, 79, 83, 89, 97."
+        in page_text(response.text)
     )
 
 
@@ -629,6 +684,23 @@ def test_the_limits_of_below_are_accepted(
     assert response.json is not None
     assert response.json["count"] == count
     assert response.json["last"][-1:] == last
+
+
+def test_the_api_answers_the_limit_the_count_the_last_ten_and_when(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/primes?below=100")
+    assert response.status_code == 200, response.text
+    answer = response.json
+    assert answer is not None
+    computed_at = answer.pop("computed_at")
+    assert answer == {
+        "below": 100,
+        "count": 25,
+        "last": [53, 59, 61, 67, 71, 73, 79, 83, 89, 97],
+    }
+    # UTC, to the millisecond.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", computed_at)
 
 
 # --- The endpoint decorator ---------------------------------------------------
