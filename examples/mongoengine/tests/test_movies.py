@@ -25,6 +25,8 @@ from bson.binary import UuidRepresentation
 from flask import Flask
 from flask.testing import FlaskClient
 from mongoengine import disconnect
+from mongoengine import NotUniqueError
+from mongoengine import QuerySet
 from mongoengine.connection import get_connection
 from mongoengine.connection import get_db
 from werkzeug.exceptions import BadRequest
@@ -750,6 +752,49 @@ def test_an_invalid_movie_takes_no_place(make_app: MakeApp) -> None:
     assert response.status_code == 201, response.text
     response = client.post("/api/movies", json={"title": "T", "year": 2002})
     assert_json_error(response, 409, "There is no room for more movies: 1 at most.")
+
+
+def test_a_movie_the_database_fails_to_store_frees_its_place(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server goes away after the place is taken and before the movie is
+    stored: a 503, and the place is free again for the next request."""
+    client = make_app(MOVIES_MAX=1).test_client()
+
+    def connection_lost(movie: Movie, **kwargs: Any) -> None:
+        raise pymongo.errors.AutoReconnect("connection closed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Movie, "save", connection_lost)
+        response = client.post("/api/movies", json={"title": "Lost", "year": 2001})
+    assert_json_error(response, 503, "The database is unavailable. Try again shortly.")
+    response = client.post("/api/movies", json={"title": "T", "year": 2001})
+    assert response.status_code == 201, response.text
+    response = client.post("/api/movies", json={"title": "T", "year": 2002})
+    assert_json_error(response, 409, "There is no room for more movies: 1 at most.")
+    assert [movie["title"] for movie in stored()] == ["T"]
+
+
+def test_a_request_that_loses_the_race_to_start_the_counter_still_adds(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a new database two requests can both find no counter and both insert
+    it. MongoDB refuses the second insert (a duplicate _id), and that request
+    goes on with the counter the first one started. mongomock applies one
+    upsert at a time, so the race is played here: the upsert goes through, as
+    the other request's, and this request's is refused."""
+    update_one = QuerySet.update_one
+
+    def raced(queryset: QuerySet, upsert: bool = False, **update: Any) -> int:
+        updated = update_one(queryset, upsert=upsert, **update)
+        if upsert:
+            raise NotUniqueError("E11000 duplicate key error: _id 'movies'")
+        return updated
+
+    monkeypatch.setattr(QuerySet, "update_one", raced)
+    response = client.post("/api/movies", json={"title": "Raced", "year": 2001})
+    assert response.status_code == 201, response.text
+    assert [movie["title"] for movie in stored()] == ["Raced"]
 
 
 def test_racing_requests_never_store_more_than_the_limit(make_app: MakeApp) -> None:
