@@ -36,22 +36,52 @@ TARGET = 0.95
 IGNORED = shutil.ignore_patterns(
     "instance", "__pycache__", ".pytest_cache", ".hypothesis", "mutants"
 )
-# Written beside the copy's tests when equivalent/<folder>.toml names, under
-# [fresh_virtualenv], the fixtures of tests that install the package into a
-# new virtualenv: mutmut's rewrite of the package imports mutmut, which that
-# virtualenv lacks. Such tests run none of the package in the test process,
-# so they could kill no mutant anyway.
-SKIP_FRESH_VIRTUALENVS = """\
+# Written beside the copy's tests (conftest.py) when equivalent/<folder>.toml
+# names, in a table, the fixtures of tests that run the package elsewhere.
+# [fresh_virtualenv]: tests that install the package into a new virtualenv;
+# mutmut's rewrite of the package imports mutmut, which that virtualenv lacks.
+# Such tests run none of the package in the test process, so they could kill
+# no mutant anyway: skipped.
+# [other_process]: tests whose subprocess (a Celery worker) imports the copy
+# and runs `modules`. mutmut learns which tests reach a function only in the
+# test process, so it would call those mutants "no tests" and never run them:
+# while mutmut gathers its stats, such a test counts as reaching every
+# function of those modules. The subprocess inherits MUTANT_UNDER_TEST.
+COPY_CONFTEST = """\
 import pytest
 
-FIXTURES = {fixtures!r}
+SKIPPED = {skipped!r}
+ELSEWHERE = {elsewhere!r}
+REACHED = {reached!r}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if FIXTURES & set(getattr(item, "fixturenames", ())):
+        if SKIPPED & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason="installs the package anew"))
+
+
+def pytest_runtest_setup(item):
+    from mutmut.mutation.trampoline import get_mutant_under_test
+    from mutmut.stats import record_trampoline_hit
+
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if ELSEWHERE & fixtures and get_mutant_under_test() == "stats":
+        for name in REACHED:
+            record_trampoline_hit(name)
 """
+
+
+def functions_of(copy: Path, module: str) -> list[str]:
+    """mutmut's names for the top-level functions of `module` in the copy."""
+    path = copy / module.replace(".", "/")
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    source = path.read_text()
+    return [
+        f"{module}.x_{node.name}"
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
 
 
 # Decorators mutmut may leave in place: its trampoline handles these itself.
@@ -141,14 +171,23 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
     listed = EQUIVALENT / f"{example.folder}.toml"
     explained = tomllib.loads(listed.read_text()) if listed.exists() else {}
     fresh_virtualenv = explained.pop("fresh_virtualenv", {})
+    other_process = explained.pop("other_process", {})
     with tempfile.TemporaryDirectory(prefix=f"mutation-{example.folder}-") as scratch:
         copy = Path(scratch) / example.folder
         shutil.copytree(example.path, copy, ignore=IGNORED)
         for module in (copy / example.module).rglob("*.py"):
             module.write_text(undecorate(module.read_text()))
-        if fresh_virtualenv:
-            fixtures = set(fresh_virtualenv["fixtures"])
-            conftest = SKIP_FRESH_VIRTUALENVS.format(fixtures=fixtures)
+        if fresh_virtualenv or other_process:
+            reached = [
+                name
+                for module in other_process.get("modules", [])
+                for name in functions_of(copy, module)
+            ]
+            conftest = COPY_CONFTEST.format(
+                skipped=set(fresh_virtualenv.get("fixtures", [])),
+                elsewhere=set(other_process.get("fixtures", [])),
+                reached=reached,
+            )
             (copy / "conftest.py").write_text(conftest)
         # mutmut copies only the package and the tests into its own folder:
         # the tests also need what sits beside them (make_celery.py, fabfile.py,
