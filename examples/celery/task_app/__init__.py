@@ -31,7 +31,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # private Redis and set REDIS_URL; a deployment sets it to its own server.
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     app.config.from_mapping(
-        SECRET_KEY=None,
         SECONDS_PER_ITEM=0.5,  # how slow the `process` task is
         # The forms send a number or two and a CSRF token, as multipart from
         # tasks.js: well under 1 KiB with the parts' headers.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import uuid
@@ -139,6 +141,19 @@ def test_the_sum_arrives_through_the_poll_route(client: FlaskClient) -> None:
     assert final["state"] == "SUCCESS"
     assert final["successful"] is True
     assert final["result"] == 42
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_task_sent_with_keyword_arguments_gets_them(app: Flask) -> None:
+    """The views send positional arguments; a project's own code may name them,
+    and the app-context task class passes them on."""
+    result = app.extensions["celery"].send_task(
+        "task_app.add", kwargs={"a": 2, "b": 40}
+    )
+    try:
+        assert result.get(timeout=30) == 42
+    finally:
+        result.forget()
 
 
 @pytest.mark.usefixtures("worker")
@@ -704,6 +719,40 @@ def test_a_task_survives_its_worker_being_killed(
     final = wait_for(client, status_url, ready, timeout=60)[-1]
     assert final["state"] == "SUCCESS"
     assert final["result"] == {"current": 10, "total": 10}
+
+
+def pool_processes(redis_url: str) -> list[int]:
+    """The process ids of the pool of the one worker on `redis_url`."""
+    control = Celery(set_as_current=False, broker=redis_url)
+    try:
+        # limit=1: the one worker's answer, without waiting out the timeout.
+        stats = control.control.inspect(timeout=5, limit=1).stats()
+    finally:
+        control.close()
+    assert stats is not None, "the worker did not answer `celery inspect stats`"
+    return [pid for node in stats.values() for pid in node["pool"]["processes"]]
+
+
+def test_a_task_whose_pool_process_dies_runs_again(
+    client: FlaskClient, start_worker: StartWorker, redis_url: str
+) -> None:
+    """The README's workers run Celery's default prefork pool: each task runs in
+    a child process. When that child dies mid-task (killed, out of memory), the
+    worker hands the task back to Redis (task_reject_on_worker_lost) and a new
+    child runs it, instead of marking it failed."""
+    start_worker(pool="prefork")
+    status_url = start(client, "process", total=10)
+    halfway = wait_for(
+        client, status_url, lambda s: s.get("progress", {}).get("current", 0) >= 5
+    )
+    for pid in pool_processes(redis_url):
+        os.kill(pid, signal.SIGKILL)
+    after = wait_for(client, status_url, ready)
+    assert after[-1]["state"] == "SUCCESS", after[-1]
+    assert after[-1]["result"] == {"current": 10, "total": 10}
+    # Run again from the start, not resumed: the progress went back.
+    progress = [s["progress"]["current"] for s in after if s["state"] == "PROGRESS"]
+    assert min(progress, default=10) < halfway[-1]["progress"]["current"], after
 
 
 def test_a_worker_started_before_its_redis_waits_for_it(
