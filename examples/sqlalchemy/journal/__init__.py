@@ -38,7 +38,6 @@ csrf = CSRFProtect()
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=None,
         DB_STYLE="flask_sqlalchemy",
         # Any SQLAlchemy URL; by default a SQLite file in the instance folder.
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "journal.sqlite"),

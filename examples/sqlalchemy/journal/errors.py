@@ -27,8 +27,8 @@ def refuse_nameless_parts() -> None:
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     # A missing CSRF token (flask_wtf's CSRFError) is a BadRequest: it lands here too.
     status = error.code or 500
-    # Keep what the error says in its headers (Allow on a 405), not its HTML type.
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    # Keep what the error says in its headers (Allow on a 405).
+    headers = dict(error.get_headers())
     if isinstance(request.routing_exception, BadHost | SecurityError):
         # No URL can be built for this Host header, so no page with links either.
         headers["Content-Type"] = "text/plain; charset=utf-8"
