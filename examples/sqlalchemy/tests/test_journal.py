@@ -100,7 +100,11 @@ def assert_error_page(response: TestResponse, status: int, message: str) -> None
     assert soup.title is not None
     name = default_exceptions[status]().name  # "Not Found", as Werkzeug says it
     assert soup.title.get_text() == f"{status} {name} · Journal"
-    assert message in response.text
+    assert soup.h1 is not None, response.text
+    assert soup.h1.get_text() == f"{status} {name}"
+    description = soup.h1.find_next("p")
+    assert description is not None, response.text
+    assert description.get_text() == message  # whole: not within a longer text
     link = soup.find("a", string="Back to the journal")
     assert link is not None, response.text
     assert link.get("href") == "/"
@@ -499,7 +503,7 @@ def test_create_rejects_bad_input_with_400_and_stores_nothing(
 
 
 NO_SUCH_ENTRY = "There is no entry 999. It may have been deleted."
-NO_ROUTE = "The requested URL was not found on the server."
+NO_ROUTE = NotFound.description  # Werkzeug's words, on the app's page
 
 
 @pytest.mark.parametrize(
@@ -709,7 +713,7 @@ def test_an_empty_journal_is_one_empty_page_of_no_entries(app: Flask) -> None:
         # Beyond any page 32-bit ids can fill: refused before any query, so
         # no offset overflows the driver.
         ("9" * 30, 404, f"There is no page {'9' * 30}."),
-        ("9" * 5000, 404, "There is no page 9999"),  # past int()'s digit limit
+        ("9" * 5000, 404, f"There is no page {'9' * 5000}."),  # past int()'s limit
     ],
 )
 def test_a_page_number_that_names_no_page_is_refused(
