@@ -219,6 +219,13 @@ def mutate(example: catalogue.Example, children: int) -> tuple[Row, list[str]]:
         alive = [n for n, state in states.items() if state not in {"killed", "timeout"}]
         unexplained = [name for name in alive if name not in explained]
         diffs = [mutmut(copy, "show", name) for name in unexplained]
+        # An explanation whose mutant was killed, or renamed by an edit of its
+        # function, explains nothing now: to be removed or renumbered.
+        diffs += [
+            f"# {name}: explained, but no such survivor"
+            for name in explained
+            if name not in alive
+        ]
     row = Row(
         example.folder,
         mutants=len(states),
