@@ -149,6 +149,19 @@ def test_register_page_labels_every_field_and_sets_browser_checks(
     assert field_errors(response.text) == {}
 
 
+def test_a_get_with_a_form_body_shows_the_empty_form(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A GET is never a submission: a form body sent with it fills in nothing."""
+    response = client.get("/register", data=VALID)
+    assert response.status_code == 200, response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    values = {tag["name"]: tag.get("value") for tag in soup.select("form input")}
+    assert (values["username"], values["email"]) == ("", ""), values
+    assert not soup.select_one("input[name=accept_tos][checked]")
+    assert stored_users(app) == []
+
+
 def test_members_page_says_when_no_one_has_registered(client: FlaskClient) -> None:
     response = client.get("/")
     assert response.status_code == 200, response.text
