@@ -49,11 +49,13 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 @pytest.fixture(autouse=True)
-def _collect_invokes_pipes() -> Iterator[None]:
-    """Let the garbage collector close those pipes inside this module's tests,
-    where the filter above applies, not at some later test or at exit."""
+def _collect_invokes_pipes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let the garbage collector close those pipes inside this module's deploy
+    tests, where the filter above applies, not at some later test or at exit.
+    Only there: a full collection in a long test run takes a second."""
     yield
-    gc.collect()
+    if "deployment" in request.fixturenames:
+        gc.collect()
 
 
 # The project: pyproject.toml, fabfile.py and fabric.yaml beside the package.
