@@ -69,6 +69,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 "socket_timeout": REDIS_TIMEOUT,
                 "socket_connect_timeout": REDIS_TIMEOUT,
             },
+            # Sending a task tries once more, at once, if the first try fails
+            # (a connection Redis dropped while idle): Celery's default of
+            # three more tries would hold a request for four timeouts.
+            "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0},
             "redis_socket_timeout": REDIS_TIMEOUT,
             "redis_socket_connect_timeout": REDIS_TIMEOUT,
             "result_expires": 24 * 3600,

@@ -66,7 +66,7 @@ redisdb = factories.redisdb("redis_proc")
 WORKER_DB = 1
 # Seconds between readiness pings of a starting worker: an answered ping
 # returns at once, an unanswered one waits this long.
-PING_TIMEOUT = 0.25
+PING_TIMEOUT = 0.1
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -126,20 +126,19 @@ def redis_url(
     return url
 
 
-def launch_worker(
+def spawn_worker(
     redis_url: str,
     *,
     pool: str = "solo",
     queues: str | None = None,
-    start_redis: Callable[[], None] | None = None,
+    piped: bool = False,
     **settings: str,
-) -> subprocess.Popen[bytes]:
+) -> tuple[str, subprocess.Popen[bytes]]:
     """Start a real `celery worker` on `redis_url`, as the README does (`celery
     -A make_celery worker` in the project's folder), configured like the web
-    app through the environment, and return once it answers a ping. It takes
-    tasks from `queues` (`-Q long`), or from every queue of the app.
-    With `start_redis`, the worker starts before its Redis: once it has logged
-    that it will try again, `start_redis()` starts the server."""
+    app through the environment; return its hostname and process at once. It
+    takes tasks from `queues` (`-Q long`), or from every queue of the app.
+    With `piped`, its stderr is a pipe for the caller to read."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@127.0.0.1"
     env = {
         # Not the developer's own FLASK_* or REDIS_URL (see _clean_environment):
@@ -168,34 +167,59 @@ def launch_worker(
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE if start_redis else None,
+        stderr=subprocess.PIPE if piped else None,
     )
+    return hostname, worker
+
+
+def await_workers(redis_url: str, workers: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Return once every worker (by hostname) answers a ping of its own: nobody
+    sends one a task while it still boots. On failure all are stopped; their
+    errors, if any, are in the captured stderr."""
+    # The pings get a connection of their own, closed after them: Celery would
+    # keep its pooled one for the whole process (kombu.pools, by URL), idle,
+    # until pytest-redis's server drops it (clients idle for 15 s), and the next
+    # control command on this URL, a test's `inspect`, would read a closed socket.
+    waiting = dict(workers)
+    with (
+        Celery(set_as_current=False, broker=redis_url) as control,
+        control.connection_for_write() as connection,
+    ):
+        deadline = time.monotonic() + 60
+        while waiting:
+            # Returns as soon as every worker named has answered.
+            replies = control.control.ping(
+                list(waiting), timeout=PING_TIMEOUT, connection=connection
+            )
+            for reply in replies:
+                for hostname in reply:
+                    waiting.pop(hostname, None)
+            exited = [w.returncode for w in waiting.values() if w.poll() is not None]
+            if exited:
+                stop_workers(list(workers.values()))
+                pytest.fail(f"celery worker exited with {exited[0]}")
+            if waiting and time.monotonic() > deadline:
+                stop_workers(list(workers.values()))
+                pytest.fail("celery worker did not answer a ping in 60 s")
+
+
+def launch_worker(
+    redis_url: str,
+    *,
+    start_redis: Callable[[], None] | None = None,
+    **options: str,
+) -> subprocess.Popen[bytes]:
+    """A worker (see spawn_worker), returned once it answers a ping.
+    With `start_redis`, the worker starts before its Redis: once it has logged
+    that it will try again, `start_redis()` starts the server."""
+    hostname, worker = spawn_worker(redis_url, piped=start_redis is not None, **options)
     if start_redis is not None:
         assert worker.stderr is not None
         if not any(b"Trying again" in line for line in worker.stderr):
             stop_workers([worker])
             pytest.fail(f"celery worker exited with {worker.returncode}, no retry")
         start_redis()
-    # Ready once it answers a ping of its own: nobody sends it a task while it
-    # still boots. Its errors, if any, are in the captured stderr.
-    # The pings get a connection of their own, closed after them: Celery would
-    # keep its pooled one for the whole process (kombu.pools, by URL), idle,
-    # until pytest-redis's server drops it (clients idle for 15 s), and the next
-    # control command on this URL, a test's `inspect`, would read a closed socket.
-    with (
-        Celery(set_as_current=False, broker=redis_url) as control,
-        control.connection_for_write() as connection,
-    ):
-        deadline = time.monotonic() + 60
-        while not control.control.ping(
-            [hostname], timeout=PING_TIMEOUT, connection=connection
-        ):
-            if worker.poll() is not None:
-                stop_workers([worker])
-                pytest.fail(f"celery worker exited with {worker.returncode}")
-            if time.monotonic() > deadline:
-                stop_workers([worker])
-                pytest.fail("celery worker did not answer a ping in 60 s")
+    await_workers(redis_url, {hostname: worker})
     return worker
 
 
@@ -242,25 +266,41 @@ def worker(
 
 
 @pytest.fixture
-def start_worker(redis_url: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+def start_workers(
+    redis_url: str,
+) -> Iterator[Callable[..., list[subprocess.Popen[bytes]]]]:
     """Start workers of the test's own, on its Redis (where no other worker
-    listens), for tests that kill them or configure them differently:
-    `start_worker(pool="threads", queues="short", FLASK_CELERY__...="...")`.
-    Each returns once the worker answers a ping; after the test every one is
-    stopped."""
+    listens), for tests that kill them or configure them differently, several
+    at once: `start_workers({"queues": "long"}, {"queues": "short"})`. Each
+    mapping holds `pool`, `queues` and settings (`FLASK_CELERY__...`). They
+    boot side by side, and return once every one answers a ping; after the
+    test every one is stopped."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(
-        *, pool: str = "solo", queues: str | None = None, **settings: str
-    ) -> subprocess.Popen[bytes]:
-        worker = launch_worker(redis_url, pool=pool, queues=queues, **settings)
-        started.append(worker)
-        return worker
+    def start(*options: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+        spawned = dict(spawn_worker(redis_url, **each) for each in options)
+        started.extend(spawned.values())
+        await_workers(redis_url, spawned)
+        return list(spawned.values())
 
     try:
         yield start
     finally:
         stop_workers(started)
+
+
+@pytest.fixture
+def start_worker(
+    start_workers: Callable[..., list[subprocess.Popen[bytes]]],
+) -> Callable[..., subprocess.Popen[bytes]]:
+    """One worker of the test's own: `start_worker(pool="threads",
+    queues="short", FLASK_CELERY__...="...")` (see start_workers)."""
+
+    def start(**options: str) -> subprocess.Popen[bytes]:
+        [worker] = start_workers(options)
+        return worker
+
+    return start
 
 
 def free_port() -> int:

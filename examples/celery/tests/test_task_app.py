@@ -38,7 +38,8 @@ QUEUE_DOWN = "The task queue is unavailable. Try again shortly."
 Status = dict[str, Any]
 # What the conftest's fixtures give: `worker`, the session's `celery worker`
 # process, listening on the test's Redis (emptied after every test), and
-# `start_worker(pool=..., **settings)`, which starts workers of the test's own.
+# `start_worker(pool=..., **settings)`, which starts a worker of the test's own
+# (`start_workers` several side by side).
 Worker = subprocess.Popen[bytes]
 StartWorker = Callable[..., Worker]
 
@@ -509,11 +510,10 @@ def test_a_session_may_start_a_task_again_once_one_has_ended(
 
 
 def test_a_short_task_runs_while_a_long_one_keeps_its_worker_busy(
-    client: FlaskClient, start_worker: StartWorker
+    client: FlaskClient, start_workers: Callable[..., list[Worker]]
 ) -> None:
     """Two solo workers as the README starts them: one per queue."""
-    long_tasks = start_worker(queues="long")
-    start_worker(queues="short")
+    long_tasks, _ = start_workers({"queues": "long"}, {"queues": "short"})
     slow = start(client, "sleep", seconds=30)
     wait_for(client, slow, lambda s: s["state"] == "STARTED")
 
@@ -575,6 +575,11 @@ def test_redis_is_given_up_on_after_a_few_seconds(app: Flask) -> None:
         for key in ("socket_timeout", "socket_connect_timeout"):
             seconds = timeouts.get(key)
             assert seconds is not None and 0 < seconds <= 5, f"{name} {key}={seconds}"
+    # Sending a task gives up after two tries, the second at once: a request on
+    # a frozen broker waits out two timeouts, not Celery's default of four.
+    policy = celery.conf.task_publish_retry_policy
+    assert policy["max_retries"] == 1, policy
+    assert policy["interval_start"] == 0, policy
 
 
 @ROUTES
@@ -705,12 +710,12 @@ def test_a_task_survives_its_worker_being_killed(
     unacknowledged task is handed out again within seconds.
     """
     quick_redelivery = {
-        "FLASK_CELERY__broker_transport_options__visibility_timeout": "2",
+        "FLASK_CELERY__broker_transport_options__visibility_timeout": "1",
         "FLASK_CELERY__broker_transport_options__unacked_restore_interval": "1",
         "FLASK_CELERY__broker_transport_options__unacked_restore_throttle": "1",
     }
     first = start_worker(**quick_redelivery)
-    status_url = start(client, "process", total=10)
+    status_url = start(client, "process", total=4)
     seen = wait_for(client, status_url, lambda s: s["state"] == "PROGRESS")
     kill(first)
     assert not seen[-1]["ready"]
@@ -718,7 +723,7 @@ def test_a_task_survives_its_worker_being_killed(
     start_worker(**quick_redelivery)
     final = wait_for(client, status_url, ready, timeout=60)[-1]
     assert final["state"] == "SUCCESS"
-    assert final["result"] == {"current": 10, "total": 10}
+    assert final["result"] == {"current": 4, "total": 4}
 
 
 def pool_processes(redis_url: str) -> list[int]:
@@ -740,7 +745,7 @@ def test_a_task_whose_pool_process_dies_runs_again(
     a child process. When that child dies mid-task (killed, out of memory), the
     worker hands the task back to Redis (task_reject_on_worker_lost) and a new
     child runs it, instead of marking it failed."""
-    start_worker(pool="prefork")
+    worker = start_worker(pool="prefork")
     status_url = start(client, "process", total=6)
     midway = wait_for(
         client, status_url, lambda s: s.get("progress", {}).get("current", 0) >= 3
@@ -753,6 +758,7 @@ def test_a_task_whose_pool_process_dies_runs_again(
     # Run again from the start, not resumed: the progress went back.
     progress = [s["progress"]["current"] for s in after if s["state"] == "PROGRESS"]
     assert min(progress, default=6) < midway[-1]["progress"]["current"], after
+    kill(worker)  # rather than wait for its warm shutdown to close the pool
 
 
 def test_a_worker_started_before_its_redis_waits_for_it(
