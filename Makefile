@@ -35,12 +35,13 @@ lint: sync
 typecheck: sync
 	$(BIN)/mypy
 
-# In parallel: two pytest-xdist workers per core (at most 8), as most of a
-# test's time goes to waiting on a server, a browser or a subprocess (three
-# per core was slower on two cores). Work stealing: a worker that runs out
-# takes tests queued for another, so none is left with a backlog at the end
-# (about 10% off the wall time). PYTEST_ARGS="-n 0" runs it in one process.
-XDIST := --numprocesses $(shell $(PYTHON) -c "import os; print(min(2 * (os.cpu_count() or 1), 8))") --dist worksteal
+# In parallel: one pytest-xdist worker per core and one more (at most 8), so
+# that a test waiting on a server, a browser or a subprocess leaves no core
+# idle. Each worker starts its own browser and servers: on two cores, four
+# workers took 15-30 s longer than three, two about 15 s longer. Work
+# stealing: a worker that runs out takes tests queued for another, so none is
+# left with a backlog at the end. PYTEST_ARGS="-n 0" runs it in one process.
+XDIST := --numprocesses $(shell $(PYTHON) -c "import os; print(min((os.cpu_count() or 1) + 1, 8))") --dist worksteal
 # Everything but the copy checks and the reliability figures (load and
 # timings, which never belong in `make test`): each has a target of its own.
 SUITE := -m "not copies and not reliability"

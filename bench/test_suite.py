@@ -1,7 +1,7 @@
 """test suite: how long the suite takes, as a contributor and a user run it.
 
 - `make pytest` in the repository (`make test` without lint and mypy):
-  pytest-xdist with two workers per core (at most 8), no coverage (that is
+  pytest-xdist with a worker per core and one more (at most 8), no coverage (that is
   `make coverage`), timed from start to exit, with where the time went, area
   by area (pytest's own durations, summed over the workers). Timed as on a
   fresh clone: the project's own bytecode caches are removed first.

@@ -47,10 +47,16 @@ from tests.fuzzing import send_malformed
 EXAMPLES = catalogue.discover()
 FOLDERS = [example.folder for example in EXAMPLES]
 README = catalogue.README.read_text(encoding="utf-8")
-# What most checks configure: testing mode, a secret, and CSRF off so that
+# What most checks configure: testing mode, a secret, CSRF off so that
 # malformed bodies reach the views instead of stopping at the token check
-# (each example's own tests check CSRF).
-CONFIG = {"TESTING": True, "SECRET_KEY": "catalogue", "WTF_CSRF_ENABLED": False}
+# (each example's own tests check CSRF), and no pause between the events that
+# streaming sends (its own tests check the pace; here it only costs time).
+CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "catalogue",
+    "WTF_CSRF_ENABLED": False,
+    "TIMELINE_DELAY": 0,
+}
 # The checks of what the framework sees before any view keep CSRF on, as deployed.
 DEPLOYED = {"TESTING": True, "SECRET_KEY": "catalogue"}
 REFERENCE_STYLESHEET = (

@@ -187,7 +187,8 @@ def site(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Flask, "auto_find_instance_path", lambda self: str(instance))
         patch.setenv("REDIS_URL", redis_server.new_database())
-        gallery = create_gallery({"TESTING": True})
+        # No pause between streaming's events: the markup is the same.
+        gallery = create_gallery({"TESTING": True, "TIMELINE_DELAY": 0})
         client = Client(gallery)
         found = [visit(client, path) for path in gallery_paths()]
         pages = [page for page in found if page is not None]
