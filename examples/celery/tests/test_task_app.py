@@ -479,31 +479,32 @@ def test_a_slot_is_held_for_an_hour_at_most(
     assert 0 < redisdb.ttl("task_app:in-flight") <= 3600
 
 
-@pytest.mark.parametrize(
-    ("task", "form", "state"),
-    [
-        ("add", {"a": "2", "b": "40"}, "SUCCESS"),
-        ("divide", {"a": "1", "b": "0"}, "FAILURE"),
-    ],
-    ids=["succeeded", "failed"],
-)
+# A task that ends in each state, as the form sends it.
+ENDINGS = {
+    "SUCCESS": ("add", {"a": "2", "b": "40"}),
+    "FAILURE": ("divide", {"a": "1", "b": "0"}),
+}
+
+
 @pytest.mark.usefixtures("redis_url")
 def test_a_session_may_start_a_task_again_once_one_has_ended(
-    config: dict[str, object],
-    start_worker: StartWorker,
-    task: str,
-    form: dict[str, str],
-    state: str,
+    config: dict[str, object], start_worker: StartWorker
 ) -> None:
-    client = create_app({**config, "MAX_TASKS_PER_SESSION": 1}).test_client()
-    # No worker yet: the first task waits, and holds the session's one slot.
-    first = start(client, task, **form)
-    refused = client.post("/api/tasks/sleep", data={"seconds": "1"})
-    assert_refused(refused, SESSION_FULL.format(1))
+    """Whether its task succeeded or failed: a session of each, side by side."""
+    app = create_app({**config, "MAX_TASKS_PER_SESSION": 1})
+    sessions = {}
+    for state, (task, form) in ENDINGS.items():
+        client = app.test_client()
+        # No worker yet: the first task waits, and holds the session's one slot.
+        first = start(client, task, **form)
+        refused = client.post("/api/tasks/sleep", data={"seconds": "1"})
+        assert_refused(refused, SESSION_FULL.format(1))
+        sessions[state] = (client, first)
 
     start_worker()
-    assert wait_for(client, first, ready)[-1]["state"] == state
-    start(client, "add", a=1, b=2)
+    for state, (client, first) in sessions.items():
+        assert wait_for(client, first, ready)[-1]["state"] == state
+        start(client, "add", a=1, b=2)
 
 
 # --- Short tasks on a queue of their own ------------------------------------
