@@ -739,6 +739,34 @@ def pool_processes(redis_url: str) -> list[int]:
     return [pid for node in stats.values() for pid in node["pool"]["processes"]]
 
 
+def has_exited(pid: int) -> bool:
+    """The process is gone or a zombie (dead, not yet reaped by its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True  # reaped already, or a system without /proc
+    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+
+
+def kill_pool_processes(worker: Worker, redis_url: str) -> None:
+    """SIGKILL the worker's pool processes, with the worker itself paused until
+    they are dead. Celery notices a child's death when its pipe closes, and
+    looks for its exit status then; a child still on its way out is noticed
+    only by the pool's check every 5 seconds. Pausing the worker makes the
+    test take the same time on every run."""
+    pids = pool_processes(redis_url)
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not all(has_exited(pid) for pid in pids):
+            assert time.monotonic() < deadline, f"pool processes {pids} still alive"
+            time.sleep(0.01)
+    finally:
+        worker.send_signal(signal.SIGCONT)
+
+
 def test_a_task_whose_pool_process_dies_runs_again(
     client: FlaskClient, start_worker: StartWorker, redis_url: str
 ) -> None:
@@ -751,8 +779,7 @@ def test_a_task_whose_pool_process_dies_runs_again(
     midway = wait_for(
         client, status_url, lambda s: s.get("progress", {}).get("current", 0) >= 3
     )
-    for pid in pool_processes(redis_url):
-        os.kill(pid, signal.SIGKILL)
+    kill_pool_processes(worker, redis_url)
     after = wait_for(client, status_url, ready)
     assert after[-1]["state"] == "SUCCESS", after[-1]
     assert after[-1]["result"] == {"current": 6, "total": 6}
