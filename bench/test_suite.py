@@ -1,10 +1,10 @@
 """test suite: how long the suite takes, as a contributor and a user run it.
 
 - `make pytest` in the repository (`make test` without lint and mypy):
-  pytest-xdist with a worker per core and one more (at most 8), no coverage (that is
-  `make coverage`), timed from start to exit, with where the time went, area
-  by area (pytest's own durations, summed over the workers). Timed as on a
-  fresh clone: the project's own bytecode caches are removed first.
+  pytest-xdist with a worker per core and one more (at most 8), no coverage
+  (that is `make coverage`), timed from start to exit, with where the time
+  went, area by area (pytest's own durations, summed over the workers). Timed
+  as on a fresh clone: the project's own bytecode caches are removed first.
 - Each example's own tests, run in its folder as a user who copied it runs
   them (`pytest` there, one process).
 
