@@ -151,6 +151,9 @@ def spawn_worker(
         "REDIS_URL": redis_url,  # its broker and result backend
         "FLASK_SECRET_KEY": "worker-secret",  # not in testing mode: needs one
         "FLASK_SECONDS_PER_ITEM": SECONDS_PER_ITEM,
+        # Ask Redis for a task every 0.2 s rather than every second: a warm
+        # shutdown waits for the pending ask, so the worker stops at once.
+        "FLASK_CELERY__broker_transport_options__polling_interval": "0.2",
         **settings,
     }
     command = [
