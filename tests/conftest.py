@@ -22,6 +22,8 @@ from bs4 import BeautifulSoup
 from bs4 import Tag
 from flask import Flask
 from hypothesis import settings
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from cookbook import services
 
@@ -36,6 +38,28 @@ settings.register_profile("deep", settings.get_profile("default"), max_examples=
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "default")
 )
+
+
+class TemplateCodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the whole run, keyed by file and
+    source (an edited template compiles again)."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test builds its apps anew, and a new app compiles each template it
+    renders again: thousands of compilations of the same few hundred files in a
+    whole run. Apps built in this process share their compiled templates."""
+    Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": TemplateCodeCache()}
 
 
 def unavailable(reason: str) -> NoReturn:
