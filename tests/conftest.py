@@ -12,6 +12,7 @@ included).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,14 +70,22 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def instance_folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("instances")
+
+
 @pytest.fixture(autouse=True)
-def instance_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def instance_path(instance_folders: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every Flask app created during the test at its own instance folder.
 
     The examples keep their data (SQLite files, uploads) in the instance
-    folder, as a real project would; here that folder is temporary.
+    folder, as a real project would; here that folder is temporary. It is
+    not made here, only named: an app makes it when it first writes there,
+    and most of these tests write nothing (a folder per test is a thousand
+    folders to make, and to delete on a later run).
     """
-    path = tmp_path / "instance"
+    path = instance_folders / uuid.uuid4().hex
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(path))
     return path
 
