@@ -63,6 +63,21 @@ def pytest_configure(config: pytest.Config) -> None:
     Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": TemplateCodeCache()}
 
 
+@pytest.hookimpl(trylast=True)  # after pytest groups the tests by fixture
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, the others in their order: pytest-xdist gives
+    each worker its share of the run in order, and a test of half a minute
+    started near the end ends last, when the other workers are idle. The slow
+    tests of one module stay together: its module-scoped fixtures (the page
+    checks' site) are built once."""
+
+    def slow_first(item: pytest.Item) -> tuple[bool, str]:
+        slow = item.get_closest_marker("slow") is not None
+        return (not slow, str(item.path) if slow else "")
+
+    items.sort(key=slow_first)
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skip locally; under CI a missing server is a failure, never a quiet skip."""
     if IN_CI:

@@ -451,6 +451,7 @@ def group_is_gone(pgid: int) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_make_run_serves_a_celery_task_and_ctrl_c_stops_everything(
     running_gallery: tuple[subprocess.Popen[bytes], str],
 ) -> None:

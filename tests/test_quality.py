@@ -204,6 +204,7 @@ def site(
 CANARY = "_canary.html"
 
 
+@pytest.mark.slow
 def test_every_page_is_valid_html(site: Site, tmp_path: Path) -> None:
     """Every page through the Nu Html Checker, all in one run of it."""
     java = shutil.which("java")
@@ -255,6 +256,7 @@ def test_every_page_is_valid_html(site: Site, tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # ~130 pages; axe takes a fraction of a second on each
 def test_no_page_has_a_serious_accessibility_problem(site: Site, page: Page) -> None:
     """axe-core in Chromium: no serious or critical violation. Once per distinct
