@@ -44,10 +44,12 @@ def assert_at_target(figures: list[Figure]) -> None:
     assert not missed, "\n".join(missed)
 
 
+@pytest.mark.slow
 def test_no_finding_of_medium_or_high_severity_in_a_static_scan() -> None:
     assert_at_target(short_form(lambda: static_scan.run(short=True)))
 
 
+@pytest.mark.slow
 def test_secrets_are_required_and_sessions_stay_with_their_example() -> None:
     assert_at_target(short_form(lambda: sessions.run(short=True)))
 
