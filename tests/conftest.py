@@ -11,6 +11,7 @@ included).
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -61,6 +62,14 @@ def pytest_configure(config: pytest.Config) -> None:
     renders again: thousands of compilations of the same few hundred files in a
     whole run. Apps built in this process share their compiled templates."""
     Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": TemplateCodeCache()}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, thousands of test items) lives until the
+    end: the garbage collector need not scan it again, and with that much alive
+    it runs less often (about a tenth of a process's CPU time went to it)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest groups the tests by fixture
