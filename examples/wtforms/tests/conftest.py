@@ -4,6 +4,7 @@ threaded server, and Debian's Chromium under pytest-playwright."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -17,11 +18,19 @@ from wsgiref.types import WSGIApplication
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 
 from signup import create_app
+from signup import users
 
+# The app hashes passwords with Werkzeug's default, scrypt: slow on purpose,
+# about a tenth of a second of CPU for every sign-up. The tests store quick
+# hashes instead (one round of PBKDF2), which check_password_hash verifies the
+# same way: the method is written in the hash. A test of the app's own hashing
+# sets `password_hashing` to None.
+QUICK_HASHING = "pbkdf2:sha256:1"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Keeps Chromium from calling home on a closed network; --no-sandbox as root.
 CHROMIUM_ARGS = [
@@ -52,6 +61,21 @@ def config(tmp_path: Path) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "DATABASE": str(tmp_path / "users.sqlite"),
     }
+
+
+@pytest.fixture
+def password_hashing() -> str | None:
+    """The hash method sign-ups store passwords with (None: the app's own)."""
+    return QUICK_HASHING
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(
+    password_hashing: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if password_hashing is not None:
+        quick = functools.partial(generate_password_hash, method=password_hashing)
+        monkeypatch.setattr(users, "generate_password_hash", quick)
 
 
 @pytest.fixture

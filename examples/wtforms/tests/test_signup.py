@@ -30,11 +30,14 @@ from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import check_password_hash
+from werkzeug.security import DEFAULT_PBKDF2_ITERATIONS
 from werkzeug.test import Client
 from werkzeug.test import TestResponse
 
 from signup import create_app
 from signup import users
+
+STRONG_PBKDF2 = f"pbkdf2:sha256:{DEFAULT_PBKDF2_ITERATIONS}"
 
 # The app, its client and its config (CSRF off for the validation tests; the
 # CSRF tests below turn it on) come from conftest.py.
@@ -187,6 +190,7 @@ def test_registering_stores_the_user_and_redirects_with_a_flash(
     assert "Welcome, bob!" not in client.get("/").text  # flashed once
 
 
+@pytest.mark.parametrize("password_hashing", [None])  # the app's own, not the quick
 def test_the_password_is_stored_only_as_a_salted_hash(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -198,6 +202,9 @@ def test_the_password_is_stored_only_as_a_salted_hash(
     assert all(check_password_hash(h, "correct horse") for h in hashes)
     assert "correct horse" not in "".join(hashes)
     assert hashes[0] != hashes[1]  # salted: same password, different hashes
+    # Werkzeug's default method at its full cost (the tests' quick hashes are not).
+    methods = {stored.split("$", 1)[0] for stored in hashes}
+    assert all(m.startswith("scrypt:") or m == STRONG_PBKDF2 for m in methods), methods
 
 
 def test_spaces_around_username_and_email_are_dropped(
@@ -416,6 +423,8 @@ def test_members_are_registered_up_to_the_cap_then_refused_with_a_409(
     assert stored[-1] == ("bob", "bob@example.com")
 
 
+# The app's own hashing: the racers hash at once, then insert within moments.
+@pytest.mark.parametrize("password_hashing", [None])
 def test_sign_ups_racing_for_the_last_places_never_overfill_the_cap(
     config: dict[str, object],
 ) -> None:
