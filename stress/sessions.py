@@ -164,15 +164,16 @@ def visit(gallery: Client, folder: str) -> Visit:
             continue
         seen.add(path)
         headers = {"Cookie": f"session={cookie}"} if cookie else {}
-        response = gallery.get(path, headers=headers, buffered=True)
-        response.close()
-        for header in response.headers.getlist("Set-Cookie"):
-            if header.startswith("session="):
-                found.session_cookies.append(header)
-                cookie = SimpleCookie(header)["session"].value or cookie
-        if response.mimetype != "text/html":
-            continue
-        html = response.get_data(as_text=True)
+        # Not buffered: a download (the million-row CSV) is never read, its
+        # headers are all this needs; a page is read to find its links.
+        with gallery.get(path, headers=headers) as response:
+            for header in response.headers.getlist("Set-Cookie"):
+                if header.startswith("session="):
+                    found.session_cookies.append(header)
+                    cookie = SimpleCookie(header)["session"].value or cookie
+            if response.mimetype != "text/html":
+                continue
+            html = response.get_data(as_text=True)
         if found.form is None:
             posts = [
                 f for f in forms(html, path) if f.method == "POST" and f.csrf_token
