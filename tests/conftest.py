@@ -179,8 +179,9 @@ def browser_type_launch_args(
 ) -> dict[str, Any]:
     """pytest-playwright's `browser` and `page` on Debian's Chromium (never a
     downloaded browser build), with the switches that keep it quiet offline."""
+    headless = browser_type_launch_args.get("headless", True)
     try:
-        executable = services.find_chromium()
+        executable = services.find_chromium(headless=headless)
     except services.ServiceUnavailable as error:
         unavailable(str(error))
     return {
