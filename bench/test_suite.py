@@ -5,8 +5,8 @@
   (that is `make coverage`), timed from start to exit, with where the time
   went, area by area (pytest's own durations, summed over the workers). Timed
   as on a fresh clone: the project's own bytecode caches are removed first.
-  Just before it, how many cores' worth of work a busy loop per core gets
-  done (the host's load moves the wall time: read the row with it).
+  Before and after it, how long a busy loop takes alone and one per core at
+  once: the host's load moves the wall time, so read the row with them.
 - Each example's own tests, run in its folder as a user who copied it runs
   them (`pytest` there, one process).
 
@@ -107,14 +107,15 @@ def forget_bytecode() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
-# Pure-Python work that needs only a core: the machine's parallel speed.
+# Pure-Python work that needs only a core: how fast the machine is right now.
 BUSY_LOOP = "total = 0\nfor n in range(8_000_000):\n    total += n * n % 7"
 
 
-def parallel_speed(cores: int) -> float:
-    """How many cores' worth of work `cores` processes at once get done, against
-    one alone (ideally `cores`). A virtual machine's cores share their host's:
-    when it is busy, the suite's wall time grows with nothing changed in it."""
+def machine_speed(cores: int) -> str:
+    """Seconds a busy loop takes alone and with one per core at once (medians
+    of 5 alternating runs). A virtual machine's cores are its host's: when the
+    host is busy, both grow, and so does the suite's wall time, with nothing
+    changed in it. Read the suite's time beside these."""
 
     def timed(processes: int) -> float:
         start = time.perf_counter()
@@ -126,14 +127,16 @@ def parallel_speed(cores: int) -> float:
             process.wait()
         return time.perf_counter() - start
 
-    # Median of alternating pairs: the host's load moves within seconds.
-    return statistics.median(cores * timed(1) / timed(cores) for _ in range(5))
+    pairs = [(timed(1), timed(cores)) for _ in range(5)]
+    alone = statistics.median(one for one, _ in pairs)
+    together = statistics.median(every for _, every in pairs)
+    return f"{alone:.2f} s alone, {together:.2f} s {cores} at once"
 
 
 def suite() -> Row:
     env = {**os.environ, "PYTEST_ADDOPTS": "-p no:cacheprovider --durations=0"}
     cores = os.cpu_count() or 1
-    speed = parallel_speed(cores)
+    before = machine_speed(cores)
     forget_bytecode()
     start = time.perf_counter()
     result = subprocess.run(
@@ -145,6 +148,7 @@ def suite() -> Row:
         timeout=TIMEOUT,
     )
     seconds = time.perf_counter() - start
+    after = machine_speed(cores)
     if result.returncode != 0:
         raise RuntimeError(f"make pytest failed:\n{result.stdout[-3000:]}")
     summary = re.findall(r"=+ (\d[\d,]* passed.*?) in [\d.]+s", result.stdout)
@@ -152,8 +156,8 @@ def suite() -> Row:
     return Row(
         NAME,
         f"wall time of `make pytest` (`make test` without lint and mypy), "
-        f"{cores} cores: {summary[-1] if summary else 'passed'}; just before,"
-        f" {cores} busy loops at once did {speed:.1f} cores' worth of work",
+        f"{cores} cores: {summary[-1] if summary else 'passed'}; a busy loop"
+        f" took {before} before the run, {after} after it",
         f"before issue 29: {BEFORE_WALL:.0f} s",
         f"{seconds:.0f} s",
         f"at most {TARGET:.0f} s on 2 cores",
