@@ -18,7 +18,8 @@ from guarded_views import create_app
 # The app hashes with Werkzeug's default, scrypt: slow on purpose, about a tenth
 # of a second of CPU for every login. The tests store quick hashes instead (one
 # round of PBKDF2), which check_password_hash verifies the same way: the method
-# is written in the hash. A test of the app's own hashing sets this to None.
+# is written in the hash. A test of the app's own hashing sets
+# `password_hashing` to None.
 QUICK_HASHING = "pbkdf2:sha256:1"
 
 

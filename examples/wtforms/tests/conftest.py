@@ -31,6 +31,7 @@ from signup import users
 # same way: the method is written in the hash. A test of the app's own hashing
 # sets `password_hashing` to None.
 QUICK_HASHING = "pbkdf2:sha256:1"
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Keeps Chromium from calling home on a closed network; --no-sandbox as root.
 CHROMIUM_ARGS = [
