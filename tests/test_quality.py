@@ -293,7 +293,7 @@ def test_no_page_has_a_serious_accessibility_problem(site: Site, page: Page) -> 
     # In every page this browser opens, before the page's own scripts.
     page.context.add_init_script(Axe().axe_script)
     problems = []
-    distinct = {page.templates or (page.url,): page for page in reversed(site.pages)}
+    distinct = {p.templates or (p.url,): p for p in reversed(site.pages)}
     assert len(distinct) > 2 * len(EXAMPLES), "the pages collapsed into too few"
     options: dict[str, Any] = {"resultTypes": ["violations"]}
     with services.LiveServer(site.gallery) as server:
