@@ -9,7 +9,6 @@ import importlib.metadata
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -43,6 +42,7 @@ from tests.fuzzing import mounted
 from tests.fuzzing import NAMELESS_PART
 from tests.fuzzing import PREFIX
 from tests.fuzzing import send_malformed
+from tests.preloaded import PreloadedPython
 
 EXAMPLES = catalogue.discover()
 FOLDERS = [example.folder for example in EXAMPLES]
@@ -278,23 +278,18 @@ def test_readme_commands_start_where_a_fresh_clone_is(
 
 @by_folder
 def test_the_readmes_flask_app_option_works_from_the_folder(
-    example: catalogue.Example, tmp_path: Path
+    example: catalogue.Example, tmp_path: Path, preloaded: PreloadedPython
 ) -> None:
     """Each `flask --app X` of "Run it", run as typed in (a copy of) the folder."""
     apps = re.findall(r"flask --app ('[^']+'|\S+)", example.section("Run it"))
     assert apps, "Run it shows no `flask --app ...` command"
-    flask = Path(sys.executable).parent / "flask"
     folder = tmp_path / example.folder  # the app may write instance/ there
     shutil.copytree(example.path, folder, ignore=shutil.ignore_patterns("__pycache__"))
     for app in dict.fromkeys(apps):
-        result = subprocess.run(
-            [flask, "--app", app.strip("'"), "routes"],
-            cwd=folder,
-            env={**clean_env(), "FLASK_DEBUG": "1"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = preloaded.flask(
+            "--app", app.strip("'"), "routes",
+            cwd=folder, env={**clean_env(), "FLASK_DEBUG": "1"}, timeout=60,
+        )  # fmt: skip
         assert result.returncode == 0, result.stderr
 
 
@@ -889,6 +884,14 @@ def clean_env() -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def preloaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreloadedPython]:
+    """Fresh processes for the commands these tests run, with Flask imported."""
+    python = PreloadedPython(clean_env(), tmp_path_factory.mktemp("preloaded"))
+    yield python
+    python.close()
+
+
 SERVE_INDEX = """
 import sys
 from flask.cli import ScriptInfo
@@ -902,7 +905,7 @@ print(response.get_data(as_text=True)[:2000])
 
 @by_folder
 def test_the_package_copied_alone_serves_its_index(
-    example: catalogue.Example, tmp_path: Path
+    example: catalogue.Example, tmp_path: Path, preloaded: PreloadedPython
 ) -> None:
     """`cp -r examples/<folder>/<package> project/`, then `flask --app <package>`."""
     project = tmp_path / "project"
@@ -911,14 +914,10 @@ def test_the_package_copied_alone_serves_its_index(
         project / example.package,
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    result = subprocess.run(
-        [sys.executable, "-c", SERVE_INDEX.format(package=example.package)],
-        cwd=project,
-        env={**clean_env(), "FLASK_DEBUG": "1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = preloaded.python(
+        SERVE_INDEX.format(package=example.package),
+        cwd=project, env={**clean_env(), "FLASK_DEBUG": "1"}, timeout=60,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     module_file, status, body = result.stdout.split("\n", 2)
     assert Path(module_file).is_relative_to(project), "it ran from the repository"
