@@ -32,6 +32,9 @@ def run(host: str, port: int) -> None:
             redis_server = stack.enter_context(services.RedisServer())
             os.environ["REDIS_URL"] = redis_server.url(0)
             print(f" * Redis on {os.environ['REDIS_URL']}", flush=True)
+        # The gallery before the workers: their start would compete with its
+        # imports for the CPU, and no page needs them until a task is sent.
+        gallery = create_gallery()
         for example in examples:
             if "celery-worker" not in example.services:
                 continue
@@ -56,7 +59,6 @@ def run(host: str, port: int) -> None:
                 threading.Thread(
                     target=announce_when_ready, args=(worker, what), daemon=True
                 ).start()
-        gallery = create_gallery()
         print(f" * The gallery: http://{host}:{port}/", flush=True)
         run_simple(host, port, gallery, threaded=True)
 
